@@ -1,0 +1,301 @@
+/**
+ * The `kptrscope` command line. A contract other tools rely on: commands, flags and `--json` shapes
+ * are fixed by the issues; add, don't rename.
+ *
+ *   kptrscope ingest <log>... [--btf <file>]... [--kernel <release>] [--db <path>] [--json]
+ *   kptrscope runs [--db <path>] [--json]
+ *   kptrscope show <run-id> [--program <name>] [--kind <k,...>] [--db <path>] [--json]
+ *
+ * stdout carries results only (one JSON document with --json); progress and errors go to stderr.
+ * Exit status: 0 ok, 1 bad input or a failed ingest (each file is all-or-nothing), 2 usage error.
+ */
+import { Command, CommanderError } from 'commander';
+import { statSync } from 'node:fs';
+import { openDatabase, defaultDatabasePath, DatabaseOpenError, NewerDatabaseError, type Db } from './store/db.ts';
+import { ingestLog, IngestError, type IngestResult } from './services/ingest-service.ts';
+import { BtfFileError } from './services/btf-service.ts';
+import { getPrograms, getRun, listRuns, programOfLine, readLines, rebuildRecord } from './store/queries/runs.ts';
+import { RECORD_KINDS, type RecordKind } from './ingest/verifier-log/records.ts';
+import type { ProgramSummary } from './ingest/verifier-log/program-state.ts';
+import { createProgressBar } from './cli/progress.ts';
+
+export interface CliIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  stderrIsTty: boolean;
+}
+
+const defaultIo: CliIo = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  stderrIsTty: Boolean(process.stderr.isTTY),
+};
+
+class UsageError extends Error {}
+
+function knownError(e: unknown): e is Error {
+  return (
+    e instanceof IngestError ||
+    e instanceof BtfFileError ||
+    e instanceof DatabaseOpenError ||
+    e instanceof NewerDatabaseError ||
+    e instanceof UsageError ||
+    (e instanceof Error && e.name === 'BtfParseError')
+  );
+}
+
+function withDb<T>(dbPath: string | undefined, fn: (db: Db) => T): T {
+  const db = openDatabase(dbPath ?? defaultDatabasePath());
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+function programJson(p: ProgramSummary) {
+  return {
+    name: p.name,
+    verdict: p.verdict,
+    error: p.error,
+    failInsn: p.verdict === 'rejected' ? p.failInsn : null,
+    insnsProcessed: p.stats.insnsProcessed ?? null,
+    lines: p.lines,
+    unknownLines: p.unknownLines,
+    truncation: p.truncation,
+    loaderError: p.loaderError,
+  };
+}
+
+function fmtProgramLine(p: ProgramSummary): string {
+  const parts = [
+    `  ${p.name.padEnd(24)} ${p.verdict.padEnd(9)}`,
+    p.verdict === 'rejected' && p.failInsn !== null ? `insn ${p.failInsn}` : '',
+    p.stats.insnsProcessed !== undefined ? `processed ${p.stats.insnsProcessed}` : '',
+    `lines ${p.lines}`,
+    `unknown ${p.unknownLines}`,
+    p.truncation ? `(truncated: ${p.truncation === 'head' ? 'head lost' : p.truncation === 'tail' ? 'tail lost' : p.truncation})` : '',
+  ].filter((s) => s !== '');
+  let s = parts.join('  ') + '\n';
+  if (p.error) s += p.error.split('\n').map((l, i) => `      ${i === 0 ? 'error: ' : '       '}${l}\n`).join('');
+  else if (p.loaderError && p.verdict !== 'accepted') s += `      loader: ${p.loaderError}\n`;
+  return s;
+}
+
+async function cmdIngest(
+  io: CliIo,
+  logs: string[],
+  o: { btf?: string[]; kernel?: string; db?: string; json?: boolean; chunkSize?: string },
+): Promise<number> {
+  const btf = o.btf ?? [];
+  // --btf pairs with the logs in order when there is one per log; otherwise every BTF goes with every log.
+  const paired = btf.length === logs.length && logs.length > 1;
+  const results: IngestResult[] = [];
+  const errors: { file: string; message: string }[] = [];
+  const db = openDatabase(o.db ?? defaultDatabasePath());
+  try {
+    for (const [i, log] of logs.entries()) {
+      let size = 0;
+      try {
+        size = statSync(log).size;
+      } catch {
+        /* reported by ingestLog */
+      }
+      const bar = size > 4 * 1024 * 1024 && (io.stderrIsTty || process.env.KPTRSCOPE_PROGRESS === '1') ? createProgressBar(io.err, log, size) : null;
+      try {
+        const r = await ingestLog(db, log, {
+          btf: paired ? [btf[i] as string] : btf,
+          kernel: o.kernel ?? null,
+          chunkSize: o.chunkSize ? Number(o.chunkSize) : undefined,
+          onProgress: bar ? (p) => bar.update(p.bytesRead) : undefined,
+        });
+        bar?.done();
+        results.push(r);
+        if (!o.json) {
+          io.out(
+            `run ${r.runId}  ${r.source}${r.kernel ? `  kernel ${r.kernel}` : ''}  ${r.lines} lines, ${r.unknownLines} unknown` +
+              `${r.duplicate ? '  (already ingested: same content)' : ''}\n`,
+          );
+          for (const p of r.programs) io.out(fmtProgramLine(p));
+          for (const b of r.btf) io.out(`  btf ${b.id}: ${b.source} (${b.format}, ${b.typeCount} types)\n`);
+        }
+      } catch (e) {
+        bar?.done();
+        if (!knownError(e)) throw e;
+        errors.push({ file: log, message: e.message });
+        io.err(`kptrscope: ${e.message}\n`);
+      }
+    }
+  } finally {
+    db.close();
+  }
+  if (o.json) {
+    const doc: Record<string, unknown> = {
+      runs: results.map((r) => ({
+        id: r.runId,
+        source: r.source,
+        kernel: r.kernel,
+        duplicate: r.duplicate,
+        lines: r.lines,
+        unknownLines: r.unknownLines,
+        programs: r.programs.map(programJson),
+        btf: r.btf.map((b) => ({ id: b.id, source: b.source, format: b.format, types: b.typeCount })),
+      })),
+    };
+    if (errors.length > 0) doc.errors = errors;
+    io.out(JSON.stringify(doc, null, 2) + '\n');
+  }
+  return errors.length > 0 ? 1 : 0;
+}
+
+function cmdRuns(io: CliIo, o: { db?: string; json?: boolean }): number {
+  return withDb(o.db, (db) => {
+    const runs = listRuns(db).map((r) => ({ run: r, programs: getPrograms(db, r.id) }));
+    if (o.json) {
+      io.out(
+        JSON.stringify(
+          {
+            runs: runs.map(({ run, programs }) => ({
+              id: run.id,
+              source: run.source,
+              kernel: run.kernel,
+              createdAt: run.createdAt,
+              lines: run.lines,
+              unknownLines: run.unknownLines,
+              formats: run.formats,
+              programs: programs.map(programJson),
+            })),
+          },
+          null,
+          2,
+        ) + '\n',
+      );
+    } else if (runs.length === 0) {
+      io.out('no runs yet: kptrscope ingest <log> [--btf <file>]\n');
+    } else {
+      for (const { run, programs } of runs) {
+        const verdicts = programs.map((p) => `${p.name}:${p.verdict}`).join(' ');
+        io.out(`${String(run.id).padStart(4)}  ${run.createdAt.slice(0, 19).replace('T', ' ')}  ${run.kernel ?? '-'}  ${run.sourceName}  ${verdicts}\n`);
+      }
+    }
+    return 0;
+  });
+}
+
+function cmdShow(io: CliIo, runIdText: string, o: { program?: string; kind?: string; db?: string; json?: boolean }): number {
+  const runId = Number(runIdText);
+  if (!Number.isInteger(runId) || runId <= 0) throw new UsageError(`run id must be a positive integer, got "${runIdText}"`);
+  const kinds = o.kind ? new Set(o.kind.split(',').map((k) => k.trim())) : null;
+  if (kinds) {
+    for (const k of kinds) if (!(RECORD_KINDS as readonly string[]).includes(k)) throw new UsageError(`unknown record kind "${k}" (one of: ${RECORD_KINDS.join(', ')})`);
+  }
+  return withDb(o.db, (db) => {
+    const run = getRun(db, runId);
+    if (!run) throw new UsageError(`no run ${runId} in this database (see: kptrscope runs)`);
+    const programs = getPrograms(db, runId);
+    const selected = o.program ? programs.filter((p) => p.name === o.program) : programs;
+    if (o.program && selected.length === 0) {
+      throw new UsageError(`run ${runId} has no program "${o.program}" (programs: ${programs.map((p) => p.name).join(', ') || 'none'})`);
+    }
+    const wanted = (k: RecordKind) => !kinds || kinds.has(k);
+    if (o.json) {
+      // Streamed: a run can hold millions of records.
+      io.out(`{"run":${JSON.stringify({ id: run.id, source: run.source, kernel: run.kernel, lines: run.lines, unknownLines: run.unknownLines, formats: run.formats })},"programs":[`);
+      selected.forEach((p, pi) => {
+        io.out(`${pi > 0 ? ',' : ''}\n{"program":${JSON.stringify({ ...programJson(p), index: p.index, firstLine: p.firstLine, lastLine: p.lastLine, stats: p.stats, errorClasses: p.errorClasses, logLevel: p.logLevel, kernelHints: p.kernelHints, wrapper: p.wrapper })},"records":[`);
+        let first = true;
+        if (p.lines > 0) {
+          for (const l of readLines(db, runId, p.firstLine, p.lastLine - p.firstLine + 1)) {
+            if (!wanted(l.kind)) continue;
+            io.out(`${first ? '' : ','}\n${JSON.stringify(rebuildRecord(l, p.index))}`);
+            first = false;
+          }
+        }
+        io.out(']}');
+      });
+      io.out('\n]}\n');
+      return 0;
+    }
+    io.out(`run ${run.id}  ${run.source}  ${run.lines} lines, ${run.unknownLines} unknown${run.kernel ? `, kernel ${run.kernel}` : ''}\n`);
+    if (o.program) {
+      for (const p of selected) {
+        io.out(fmtProgramLine(p));
+        for (const l of readLines(db, runId, p.firstLine, p.lastLine - p.firstLine + 1)) {
+          if (wanted(l.kind)) io.out(`${String(l.line).padStart(7)} ${l.kind.padEnd(16)} ${l.text}\n`);
+        }
+      }
+    } else {
+      for (const p of programs) io.out(fmtProgramLine(p));
+      for (const l of readLines(db, runId)) {
+        if (wanted(l.kind)) io.out(`${String(l.line).padStart(7)} ${l.kind.padEnd(16)} ${programOfLine(programs, l.line) >= 0 ? '' : '(run) '}${l.text}\n`);
+      }
+    }
+    return 0;
+  });
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  let status = 0;
+  const program = new Command('kptrscope')
+    .description('Open BPF verifier logs and BTF, store them, and replay kptr ownership.')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .showHelpAfterError();
+
+  program
+    .command('ingest')
+    .description('ingest verifier logs (raw kernel text, bpftool -d/libbpf, veristat -v, cilium/ebpf) and their BTF')
+    .argument('<log...>', 'log files')
+    .option('--btf <file>', 'BTF of the program: bpftool btf dump text or -j JSON, raw .BTF blob, or the .bpf.o (repeatable)', collect)
+    .option('--kernel <release>', 'kernel release the log comes from, e.g. 6.18.4')
+    .option('--db <path>', `database file (default: ${defaultDatabasePath()})`)
+    .option('--json', 'print one JSON document on stdout')
+    .addOption(new Command().createOption('--chunk-size <bytes>', 'read chunk size (testing)').hideHelp())
+    .action(async (logs: string[], o) => {
+      status = await cmdIngest(io, logs, o);
+    });
+
+  program
+    .command('runs')
+    .description('list the stored runs')
+    .option('--db <path>', 'database file')
+    .option('--json', 'print one JSON document on stdout')
+    .action((o) => {
+      status = cmdRuns(io, o);
+    });
+
+  program
+    .command('show')
+    .description("print a stored run's programs and parsed records")
+    .argument('<run-id>', 'run id (see: kptrscope runs)')
+    .option('--program <name>', 'only this program')
+    .option('--kind <kinds>', `only these record kinds, comma-separated (${RECORD_KINDS.join(', ')})`)
+    .option('--db <path>', 'database file')
+    .option('--json', 'print one JSON document on stdout')
+    .action((runId: string, o) => {
+      status = cmdShow(io, runId, o);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof UsageError) {
+      io.err(`kptrscope: ${e.message}\n`);
+      return 2;
+    }
+    if (knownError(e)) {
+      io.err(`kptrscope: ${e.message}\n`);
+      return 1;
+    }
+    io.err(`kptrscope: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    return 70;
+  }
+  return status;
+}

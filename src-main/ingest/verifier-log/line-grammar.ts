@@ -1,0 +1,160 @@
+/**
+ * The line grammar of the kernel's verifier log text (one physical line → one typed record body).
+ *
+ * `classifyKernelLine(text)` is pure and context-free: it returns the record fields for the line, or
+ * `{ kind: 'free' }` for free text that no grammar rule matches (the program-level state machine then
+ * decides whether free text is the kernel's error message or an unknown line). Dispatches on the first
+ * character so that the common lines (instructions, states) cost one regex each.
+ * Grammar per docs: ../shared/docs/verifier-reference.md §1.3–1.12 (kernels 5.10–6.18).
+ */
+import type { LogRecord } from './records.ts';
+import { matchError } from './error-catalog.ts';
+
+type Body<R> = R extends LogRecord ? Omit<R, 'line' | 'text' | 'program'> : never;
+export type KernelLineBody = Body<LogRecord> | { kind: 'free' };
+
+const INSN_RE = /^(\d+): \(([0-9a-f]{2})\) (.*)$/;
+const GLUED_RE = / (\d+): (safe$|frame\d+:|R\d|fp-?\d|refs=)/;
+const STATE_RE = /^(\d+):(?: (.*))?$/;
+const SAFE_RE = /^(\d+): safe$/;
+const SOURCE_AT_RE = /^(.*) @ ([^ ]+):(\d+)$/;
+const BRANCH_RE = /^from (\d+) to (\d+)( \(speculative execution\))?:(.*)$/;
+const FUNC_INFO_RE = /^func#(\d+) @(\d+)$/;
+const LIVE_REGS_RE = /^ *(?:(\d+) +)?(\d+): ([.0-9]{10}) \(([0-9a-f]{2})\) (.*)$/;
+const TO_CALLER_RE = /^to caller at (\d+):$/;
+const STATS_RE = /^processed (\d+) insns \(limit (\d+)\)(.*)$/;
+const VTIME_RE = /^verification time (\d+) usec$/;
+const STACK_RE = /^stack depth (\d+(?:\+\d+)*)$/;
+const STATE_START_RE = /^(?:frame\d+: )?(?:R\d+(?:_[rwD]+)?=|fp-?\d+(?:_[rwD]+)?=|refs=)/;
+
+const INFO_RES: readonly RegExp[] = [
+  /^func '[^']*' arg\d+ has btf_id \d+ type /,
+  /^arg#\d+ reference type\('.*'\) size cannot be determined/,
+  /^Validating \S+ func#\d+\.\.\.$/,
+  /^Func#\d+ \('[^']*'\) is (?:global and assumed valid|safe for any args that match its prototype)\.?$/,
+  /^arg#\d+ (?:type is|is) /,
+  /^btf_vmlinux is malformed/,
+];
+
+function stateBodyIsState(rest: string): boolean {
+  return rest === '' || STATE_START_RE.test(rest);
+}
+
+function classifyInsn(m: RegExpExecArray): KernelLineBody {
+  const insn = Number(m[1]);
+  const opcode = m[2] as string;
+  let rest = m[3] as string;
+  let suffix: string | undefined;
+  const semi = rest.indexOf(';');
+  if (semi >= 0) {
+    suffix = rest.slice(semi + 1).trim();
+    rest = rest.slice(0, semi);
+  }
+  let glued: { insn: number; state: string; safe?: boolean } | undefined;
+  const g = GLUED_RE.exec(rest);
+  if (g && g.index !== undefined) {
+    const tail = rest.slice(g.index + 1);
+    const sm = STATE_RE.exec(tail);
+    if (sm) {
+      const body = sm[2] ?? '';
+      glued = body === 'safe' ? { insn: Number(sm[1]), state: '', safe: true } : { insn: Number(sm[1]), state: body };
+      // A glued state absorbed the `;` suffix, which belongs to it, not to the instruction.
+      if (suffix !== undefined && !glued.safe) glued.state = `${glued.state};${suffix}`.trim();
+      suffix = undefined;
+      rest = rest.slice(0, g.index);
+    }
+  }
+  const body: KernelLineBody = { kind: 'insn', insn, opcode, asm: rest.trimEnd() };
+  if (suffix !== undefined) body.suffix = suffix;
+  if (glued) body.glued = glued;
+  return body;
+}
+
+function parseStats(m: RegExpExecArray): KernelLineBody {
+  const body: KernelLineBody = { kind: 'stats', insnsProcessed: Number(m[1]), insnLimit: Number(m[2]) };
+  const rest = m[3] ?? '';
+  const kv = /(max_states_per_insn|total_states|peak_states|mark_read) (\d+)/g;
+  let x: RegExpExecArray | null;
+  while ((x = kv.exec(rest))) {
+    const v = Number(x[2]);
+    if (x[1] === 'max_states_per_insn') body.maxStatesPerInsn = v;
+    else if (x[1] === 'total_states') body.totalStates = v;
+    else if (x[1] === 'peak_states') body.peakStates = v;
+    else body.markRead = v;
+  }
+  return body;
+}
+
+export function classifyKernelLine(text: string): KernelLineBody {
+  if (text.length === 0 || text.trim() === '') return { kind: 'blank' };
+  const c = text.charCodeAt(0);
+  let m: RegExpExecArray | null;
+  if (c >= 48 && c <= 57) {
+    if ((m = INSN_RE.exec(text))) return classifyInsn(m);
+    if ((m = SAFE_RE.exec(text))) return { kind: 'safe', insn: Number(m[1]) };
+    if ((m = STATE_RE.exec(text)) && stateBodyIsState(m[2] ?? '')) {
+      return { kind: 'state', insn: Number(m[1]), state: m[2] ?? '' };
+    }
+    // e.g. "1 bpf_preempt_enable missing": fall through to errors/free text
+  } else if (c === 59 /* ; */) {
+    const src = text.startsWith('; ') ? text.slice(2) : text.slice(1);
+    const at = SOURCE_AT_RE.exec(src);
+    if (at) return { kind: 'source', source: at[1] as string, file: at[2] as string, sourceLine: Number(at[3]) };
+    return { kind: 'source', source: src };
+  } else if (c === 32 /* space */ || c === 9 /* tab */) {
+    if ((m = LIVE_REGS_RE.exec(text))) {
+      const body: KernelLineBody = {
+        kind: 'live-regs',
+        insn: Number(m[2]),
+        mask: m[3] as string,
+        opcode: m[4] as string,
+        asm: m[5] as string,
+      };
+      if (m[1] !== undefined) body.scc = Number(m[1]);
+      return body;
+    }
+    const t = text.trimStart();
+    if (STATE_START_RE.test(t)) return { kind: 'call-state', state: t };
+  } else if (c === 102 /* f */) {
+    if ((m = BRANCH_RE.exec(text))) {
+      const tail = (m[4] ?? '').trim();
+      return {
+        kind: 'branch',
+        from: Number(m[1]),
+        to: Number(m[2]),
+        speculative: m[3] !== undefined,
+        safe: tail === 'safe',
+        state: tail === 'safe' ? '' : tail,
+      };
+    }
+    if ((m = FUNC_INFO_RE.exec(text))) return { kind: 'func-info', subprog: Number(m[1]), insn: Number(m[2]) };
+    if (/^frame \d+: propagating /.test(text)) return { kind: 'precision' };
+  } else if (c === 109 /* m */) {
+    if (text.startsWith('mark_precise: ')) return { kind: 'precision' };
+  } else if (c === 108 /* l */) {
+    if (/^last_idx \d+ first_idx \d+/.test(text)) return { kind: 'precision' };
+  } else if (c === 114 /* r */) {
+    if (/^regs=\S* stack=\S* before \d+: /.test(text)) return { kind: 'precision' };
+    if (text === 'returning from callee:') return { kind: 'call-header', which: 'returning' };
+  } else if (c === 99 /* c */) {
+    if (text === 'caller:') return { kind: 'call-header', which: 'caller' };
+    if (text === 'callee:') return { kind: 'call-header', which: 'callee' };
+  } else if (c === 116 /* t */) {
+    if ((m = TO_CALLER_RE.exec(text))) return { kind: 'call-header', which: 'to-caller', insn: Number(m[1]) };
+  } else if (c === 112 /* p */) {
+    if ((m = STATS_RE.exec(text))) return parseStats(m);
+    if (/^parent didn't have regs=/.test(text) || text.startsWith('propagating ')) return { kind: 'precision' };
+  } else if (c === 118 /* v */) {
+    if ((m = VTIME_RE.exec(text))) return { kind: 'stats-time', usec: Number(m[1]) };
+  } else if (c === 115 /* s */) {
+    if ((m = STACK_RE.exec(text))) return { kind: 'stats-stack', depths: (m[1] as string).split('+').map(Number) };
+  } else if (c === 40 /* ( */) {
+    if (/^\(\d+\) (?:frame \d+ insn \d+ [+-]|live stack update)/.test(text)) return { kind: 'stack-liveness' };
+  } else if (c === 76 /* L */) {
+    if (text.startsWith('Live regs before insn')) return { kind: 'live-regs-header' };
+  }
+  for (const re of INFO_RES) if (re.test(text)) return { kind: 'info' };
+  const errorClass = matchError(text);
+  if (errorClass !== undefined) return { kind: 'error', errorClass };
+  return { kind: 'free' };
+}

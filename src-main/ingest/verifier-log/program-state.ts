@@ -1,0 +1,251 @@
+/**
+ * Per-program accumulator: reads the kernel's own verdict, error, failing instruction and statistics
+ * from the records of one program's log, and detects truncation.
+ *
+ * Verdict rules (from the log alone):
+ * - `truncated`: the loader reported -ENOSPC (errno 28), or the log has no `processed ...` line (the
+ *   tail was cut: every complete log at any level ends with it), or its head is missing (a rotated
+ *   buffer of kernels ≥ 6.4 starts mid-line / mid-program);
+ * - `rejected`: error text present, or the loader/wrapper says the load failed;
+ * - `accepted`: complete log, no error, no load failure;
+ * - `unknown`: nothing to judge from (e.g. an empty section).
+ * The failing instruction is the last instruction line executed before the first error line.
+ */
+import type { LogRecord } from './records.ts';
+import { matchError } from './error-catalog.ts';
+
+export type Verdict = 'accepted' | 'rejected' | 'truncated' | 'unknown';
+export type Wrapper = 'raw' | 'libbpf' | 'veristat' | 'cilium';
+
+export interface ProgramStats {
+  insnsProcessed?: number;
+  insnLimit?: number;
+  maxStatesPerInsn?: number;
+  totalStates?: number;
+  peakStates?: number;
+  markRead?: number;
+  verificationUsec?: number;
+  stackDepth?: number[];
+}
+
+export interface ProgramSummary {
+  index: number;
+  name: string;
+  wrapper: Wrapper;
+  firstLine: number;
+  lastLine: number;
+  lines: number;
+  unknownLines: number;
+  verdict: Verdict;
+  /** What was lost, for truncated logs: the head (rotated buffer), the tail (full buffer), or only a summary exists. */
+  truncation: 'head' | 'tail' | 'head+tail' | 'summary-only' | null;
+  error: string | null;
+  errorClasses: string[];
+  failInsn: number | null;
+  failLine: number | null;
+  stats: ProgramStats;
+  /** Loader's own failure text (libbpf/veristat/cilium), if any. */
+  loaderError: string | null;
+  errno: number | null;
+  /** Guessed log_level bits from what the log contains (1, 2, 4), null when undeterminable. */
+  logLevel: number | null;
+  /** Kernel-version hints from the log's spellings, e.g. "≥6.9 (source annotations with @ file:line)". */
+  kernelHints: string[];
+}
+
+const MAX_ERROR_CHARS = 64 * 1024;
+const HINT_LINES = 4000;
+
+const HINTS: readonly { re: RegExp; hint: string; kinds: readonly string[] }[] = [
+  { re: /=inv(?:P)?[-\d(]|=inv\b/, hint: '≤5.17 (scalars printed as inv)', kinds: ['state', 'insn', 'branch'] },
+  { re: /R\d+_[rwD]+=/, hint: '≤6.17 (liveness marks like _w)', kinds: ['state', 'insn', 'branch'] },
+  { re: / @ [^ ]+:\d+$/, hint: '≥6.9 (source annotations with @ file:line)', kinds: ['source'] },
+  { re: /non_own_ref/, hint: '≥6.3 (non-owning references)', kinds: ['state', 'insn', 'branch'] },
+  { re: /\brcu_ptr_/, hint: '≥6.2 (rcu_ pointers)', kinds: ['state', 'insn', 'branch'] },
+  { re: /^Live regs before insn/, hint: '≥6.15 (live-regs table)', kinds: ['live-regs-header'] },
+  { re: /^BPF_EXIT instruction in main prog/, hint: '≥6.13 (consolidated leak/lock messages)', kinds: ['error'] },
+  { re: /\(map=/, hint: '≥6.8 (map= in map_value attributes)', kinds: ['state', 'insn', 'branch'] },
+  { re: /\(id=0,/, hint: '≤5.17 (zero ids printed)', kinds: ['state', 'insn', 'branch'] },
+];
+
+const HEAD_OK_KINDS = new Set([
+  'func-info',
+  'live-regs-header',
+  'info',
+  'stats',
+  'stats-time',
+  'stats-stack',
+  'error',
+  'precision',
+]);
+
+export class ProgramState {
+  readonly summary: ProgramSummary;
+  private firstContentSeen = false;
+  private headLost = false;
+  private lastInsn: number | null = null;
+  private errorParts: string[] = [];
+  private errorChars = 0;
+  private sawStats = false;
+  private level1 = false;
+  private level2 = false;
+  private level4 = false;
+  private hints = new Set<string>();
+  private hintBudget = HINT_LINES;
+  wrapperVerdict: 'success' | 'failure' | null = null;
+  /** Set by wrappers that know lines are missing (cilium `(N line(s) omitted)`, `(truncated)`). */
+  wrapperTruncation: 'head' | 'tail' | 'summary-only' | null = null;
+
+  constructor(index: number, name: string, wrapper: Wrapper, firstLine: number) {
+    this.summary = {
+      index,
+      name,
+      wrapper,
+      firstLine,
+      lastLine: firstLine,
+      lines: 0,
+      unknownLines: 0,
+      verdict: 'unknown',
+      truncation: null,
+      error: null,
+      errorClasses: [],
+      failInsn: null,
+      failLine: null,
+      stats: {},
+      loaderError: null,
+      errno: null,
+      logLevel: null,
+      kernelHints: [],
+    };
+  }
+
+  get complete(): boolean {
+    return this.sawStats;
+  }
+
+  /** Account one record of this program (kernel text or wrapper lines inside the program's section). */
+  add(r: LogRecord): void {
+    const s = this.summary;
+    s.lines += 1;
+    s.lastLine = r.line;
+    if (r.kind === 'unknown') s.unknownLines += 1;
+    if (!this.firstContentSeen && r.kind !== 'blank' && r.kind !== 'wrapper' && r.kind !== 'libbpf') {
+      this.firstContentSeen = true;
+      this.headLost = !this.headLooksIntact(r);
+    }
+    if (this.hintBudget > 0) {
+      this.hintBudget -= 1;
+      for (const h of HINTS) if (h.kinds.includes(r.kind) && h.re.test(r.text)) this.hints.add(h.hint);
+    }
+    switch (r.kind) {
+      case 'insn':
+        this.level1 = true;
+        // A glued `N: state` (level-1 rewind) belongs to a popped branch; the instruction itself ran.
+        this.lastInsn = r.insn;
+        break;
+      case 'state':
+      case 'source':
+        this.level1 = true;
+        break;
+      case 'func-info':
+      case 'live-regs-header':
+      case 'branch':
+      case 'precision':
+      case 'stack-liveness':
+        this.level2 = true;
+        break;
+      case 'error':
+        if (s.failLine === null) {
+          s.failLine = r.line;
+          s.failInsn = this.lastInsn;
+        }
+        if (r.errorClass && !s.errorClasses.includes(r.errorClass)) s.errorClasses.push(r.errorClass);
+        if (this.errorChars < MAX_ERROR_CHARS) {
+          this.errorParts.push(r.text);
+          this.errorChars += r.text.length + 1;
+        }
+        break;
+      case 'stats':
+        this.sawStats = true;
+        s.stats.insnsProcessed = r.insnsProcessed;
+        if (r.insnLimit !== undefined) s.stats.insnLimit = r.insnLimit;
+        if (r.maxStatesPerInsn !== undefined) s.stats.maxStatesPerInsn = r.maxStatesPerInsn;
+        if (r.totalStates !== undefined) s.stats.totalStates = r.totalStates;
+        if (r.peakStates !== undefined) s.stats.peakStates = r.peakStates;
+        if (r.markRead !== undefined) s.stats.markRead = r.markRead;
+        break;
+      case 'stats-time':
+        this.level4 = true;
+        s.stats.verificationUsec = r.usec;
+        break;
+      case 'stats-stack':
+        this.level4 = true;
+        s.stats.stackDepth = r.depths;
+        break;
+      default:
+        break;
+    }
+  }
+
+  private headLooksIntact(r: LogRecord): boolean {
+    if (HEAD_OK_KINDS.has(r.kind)) return true;
+    if (r.kind === 'state' || r.kind === 'insn') return r.insn === 0;
+    // ≤5.16 level 1 may start with a branch snapshot only after insn 0 was printed; a source line
+    // of the function signature precedes insn 0 on ≥6.9 only after the `0: R1=...` state.
+    return false;
+  }
+
+  /** Error text known from a wrapper rather than from a kernel line (cilium's one-line summary). */
+  addExternalError(message: string): void {
+    for (const part of message.split(': ')) {
+      const cls = matchError(part);
+      if (cls && !this.summary.errorClasses.includes(cls)) this.summary.errorClasses.push(cls);
+    }
+    this.errorParts.push(message);
+    this.errorChars += message.length;
+  }
+
+  noteLoaderError(message: string, errno: number | undefined): void {
+    const s = this.summary;
+    if (s.loaderError === null) s.loaderError = message;
+    if (errno !== undefined) s.errno = errno;
+  }
+
+  finish(): ProgramSummary {
+    const s = this.summary;
+    s.error = this.errorParts.length > 0 ? this.errorParts.join('\n') : null;
+    s.kernelHints = [...this.hints];
+    const bits = (this.level1 ? 1 : 0) | (this.level2 ? 2 : 0) | (this.level4 ? 4 : 0);
+    s.logLevel = bits === 0 ? null : bits | (this.level2 ? 1 : 0);
+
+    const loadFailed = s.loaderError !== null || s.errno !== null || this.wrapperVerdict === 'failure';
+    const tailLost = !this.sawStats && (s.lines > 0 || this.wrapperTruncation === 'tail');
+    const enospc = s.errno === 28;
+    if (this.wrapperTruncation === 'summary-only') {
+      s.truncation = 'summary-only';
+    } else if (this.headLost && tailLost) {
+      s.truncation = 'head+tail';
+    } else if (this.headLost || this.wrapperTruncation === 'head') {
+      s.truncation = 'head';
+    } else if (tailLost || this.wrapperTruncation === 'tail') {
+      s.truncation = 'tail';
+    } else if (enospc) {
+      s.truncation = 'tail';
+    }
+
+    if (s.truncation === 'summary-only') {
+      s.verdict = s.error !== null || loadFailed ? 'rejected' : 'unknown';
+    } else if (s.truncation !== null || enospc) {
+      s.verdict = s.lines === 0 && !loadFailed ? 'unknown' : 'truncated';
+    } else if (s.error !== null || loadFailed) {
+      s.verdict = 'rejected';
+      if (s.error === null && s.loaderError !== null) s.error = s.loaderError;
+    } else if (this.sawStats) {
+      s.verdict = 'accepted';
+    } else {
+      s.verdict = 'unknown';
+    }
+    if (s.verdict !== 'rejected') s.failInsn = null;
+    return s;
+  }
+}

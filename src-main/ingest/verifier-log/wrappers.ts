@@ -1,0 +1,152 @@
+/**
+ * Recognisers for the wrappers tools put around the kernel's verifier log.
+ *
+ * - libbpf debug/warn lines (`libbpf: ...`), its `prog 'X': -- BEGIN PROG LOAD LOG --` / `-- END PROG
+ *   LOAD LOG --` brackets (and libbpf < 0.7's `-- BEGIN DUMP LOG ---` / `-- END LOG --`), its BTF load log
+ *   brackets, load-failure lines with errno;
+ * - bpftool's own lines (`Error: ...`, `Warning: ...` and its strict-mode notice);
+ * - veristat -v (`PROCESSING file/prog, DURATION US: N, VERDICT: success|failure, VERIFIER LOG:` and
+ *   its results table);
+ * - cilium/ebpf `VerifierError` text: `%+v` (a `...load program: <errno>:` header, then the log lines
+ *   indented by one TAB, `(N line(s) omitted)`, `(truncated)`) and the one-line summary
+ *   `...load program: <errno>: <last lines> (truncated, N line(s) omitted)`.
+ * Each function returns null for a line that is not its own ("not mine"), never throws.
+ */
+
+export interface LibbpfLine {
+  message: string;
+  progName?: string;
+  event?: 'begin-log' | 'end-log' | 'load-failed' | 'failed-errno' | 'btf-begin' | 'btf-end' | 'object-failed';
+  errno?: number;
+}
+
+const PROG_RE = /^prog '([^']+)': (.*)$/;
+
+export function matchLibbpf(text: string): LibbpfLine | null {
+  if (!text.startsWith('libbpf: ')) return null;
+  const message = text.slice(8);
+  const out: LibbpfLine = { message };
+  const pm = PROG_RE.exec(message);
+  const rest = pm ? (pm[2] as string) : message;
+  if (pm) out.progName = pm[1] as string;
+  if (rest === '-- BEGIN PROG LOAD LOG --' || rest.startsWith('-- BEGIN DUMP LOG ---')) out.event = 'begin-log';
+  else if (rest.startsWith('-- END LOG --')) out.event = 'end-log';
+  else if (rest.startsWith('-- BEGIN BTF LOAD LOG')) out.event = 'btf-begin';
+  else if (rest.startsWith('-- END BTF LOAD LOG')) out.event = 'btf-end';
+  else {
+    let m: RegExpExecArray | null;
+    if ((m = /^failed to load: (-?\d+)$/.exec(rest))) {
+      out.event = 'failed-errno';
+      out.errno = Math.abs(Number(m[1]));
+    } else if (/^(?:BPF program load failed|load bpf program failed): /.test(rest)) {
+      out.event = 'load-failed';
+    } else if (/^failed to load object /.test(rest)) {
+      out.event = 'object-failed';
+    }
+  }
+  return out;
+}
+
+/** The line that closes a libbpf log bracket (not prefixed by `libbpf: `), possibly glued to a cut line. */
+export function matchLibbpfEnd(text: string): { before: string } | null {
+  for (const marker of ['-- END PROG LOAD LOG --', '-- END LOG --']) {
+    if (text.endsWith(marker)) return { before: text.slice(0, text.length - marker.length) };
+  }
+  return null;
+}
+
+/** Names of programs are libbpf identifiers; errno text in `BPF program load failed: <strerror>`. */
+export function errnoFromStrerror(msg: string): number | undefined {
+  const table: Record<string, number> = {
+    'Operation not permitted': 1,
+    'No such file or directory': 2,
+    'Argument list too long': 7,
+    'Permission denied': 13,
+    'Invalid argument': 22,
+    'No space left on device': 28,
+    'Operation not supported': 95,
+    'Unknown error 524': 524,
+  };
+  for (const [k, v] of Object.entries(table)) if (msg.includes(k)) return v;
+  return undefined;
+}
+
+export function matchBpftool(text: string): boolean {
+  return (
+    /^Error: /.test(text) ||
+    /^Warning: bpftool is now running in libbpf strict mode/.test(text) ||
+    /^If it used to work for this object file but now doesn't, see --legacy option/.test(text)
+  );
+}
+
+export interface VeristatHeader {
+  file: string;
+  prog: string;
+  durationUs: number;
+  verdict: 'success' | 'failure';
+}
+
+const VERISTAT_RE = /^PROCESSING (.*)\/([^/]+), DURATION US: (\d+), VERDICT: (success|failure), VERIFIER LOG:$/;
+
+export function matchVeristatHeader(text: string): VeristatHeader | null {
+  const m = VERISTAT_RE.exec(text);
+  if (!m) return null;
+  return { file: m[1] as string, prog: m[2] as string, durationUs: Number(m[3]), verdict: m[4] as 'success' | 'failure' };
+}
+
+/** veristat's results table (header, dashes, rows) and its `Done. Processed ...` line. */
+export function matchVeristatTable(text: string): boolean {
+  return (
+    /^File\s+Program\s+Verdict\b/.test(text) ||
+    /^-{4,}[\s-]*$/.test(text) ||
+    /^Done\. Processed \d+ files?, \d+ programs?\./.test(text) ||
+    /^\S+\.o\s+\S+\s+(?:success|failure)\s+\d+/.test(text)
+  );
+}
+
+export interface CiliumHeader {
+  prog?: string;
+  errnoText: string;
+}
+
+const CILIUM_HEADER_RE = /^(?:.*?program (\S+): )?(?:.*?)load program: ([^:]+):$/;
+
+export function matchCiliumHeader(text: string): CiliumHeader | null {
+  const m = CILIUM_HEADER_RE.exec(text);
+  if (!m) return null;
+  const h: CiliumHeader = { errnoText: m[2] as string };
+  if (m[1] !== undefined) h.prog = m[1];
+  return h;
+}
+
+export interface CiliumSummary {
+  prog?: string;
+  errnoText: string;
+  message: string;
+  truncated: boolean;
+  omitted?: number;
+}
+
+const CILIUM_SUMMARY_RE =
+  /^(?:.*?program (\S+): )?(?:.*?)load program: ([a-z][a-z ]*[a-z]): (.+?)(?: \(((?:truncated)?(?:, )?(?:(\d+) line\(s\) omitted)?)\))?$/;
+
+export function matchCiliumSummary(text: string): CiliumSummary | null {
+  const m = CILIUM_SUMMARY_RE.exec(text);
+  if (!m) return null;
+  const s: CiliumSummary = {
+    errnoText: m[2] as string,
+    message: m[3] as string,
+    truncated: (m[4] ?? '').includes('truncated'),
+  };
+  if (m[1] !== undefined) s.prog = m[1];
+  if (m[5] !== undefined) s.omitted = Number(m[5]);
+  return s;
+}
+
+/** Inside a cilium `%+v` block: `\t(N line(s) omitted)` / `\t(truncated)`. */
+export function matchCiliumMarker(inner: string): { omitted?: number; truncated?: boolean } | null {
+  let m: RegExpExecArray | null;
+  if ((m = /^\((\d+) line\(s\) omitted\)$/.exec(inner))) return { omitted: Number(m[1]) };
+  if (inner === '(truncated)') return { truncated: true };
+  return null;
+}

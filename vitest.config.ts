@@ -1,0 +1,12 @@
+// Test runner configuration: unit and integration tests under test/ (Playwright e2e lives in test/e2e and is run separately).
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/e2e/**', 'node_modules/**'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+});
