@@ -162,7 +162,7 @@ export function parseBtfRaw(bytes: Uint8Array, opts: RawBtfOptions = {}): RawBtf
   const strBytes = bytes.subarray(strStart, strStart + header.strLen);
   if (opts.base === undefined) {
     if (strBytes.length === 0 || strBytes[0] !== 0) {
-      fail(strStart, 'a string section starting with a NUL byte (offset 0 = "")', strBytes.length === 0 ? 'an empty string section' : `byte 0x${(strBytes[0] as number).toString(16)}`);
+      fail(strStart, 'a string section starting with a NUL byte (offset 0 = ""; split BTF needs its base)', strBytes.length === 0 ? 'an empty string section' : `byte 0x${(strBytes[0] as number).toString(16)}`);
     }
   }
   if (strBytes.length > 0 && strBytes[strBytes.length - 1] !== 0) {

@@ -84,12 +84,14 @@ export class LogParser {
       const end = matchLibbpfEnd(text);
       if (end) {
         if (end.before !== '') {
-          // The log's last line had no newline (cut): keep it as part of the program.
+          // The log's last line had no newline (a cut log): the line is that kernel line, and the
+          // END marker glued to it closes the program.
           this.kernelLine(line, end.before, sec.prog);
+          this.flushHeld(false);
         } else {
           this.flushHeld(false);
+          this.emit({ kind: 'wrapper', tool: 'libbpf', event: 'end-log' }, line, sec.prog);
         }
-        this.emit({ kind: 'wrapper', tool: 'libbpf', event: 'end-log' }, line, sec.prog);
         this.section = { kind: 'none' };
         return;
       }

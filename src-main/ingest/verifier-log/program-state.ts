@@ -161,8 +161,10 @@ export class ProgramState {
         }
         if (r.errorClass && !s.errorClasses.includes(r.errorClass)) s.errorClasses.push(r.errorClass);
         if (this.errorChars < MAX_ERROR_CHARS) {
-          this.errorParts.push(r.text);
-          this.errorChars += r.text.length + 1;
+          // cilium/ebpf indents the kernel's lines by one TAB; the error text is the kernel's own.
+          const t = s.wrapper === 'cilium' && r.text.startsWith('\t') ? r.text.slice(1) : r.text;
+          this.errorParts.push(t);
+          this.errorChars += t.length + 1;
         }
         break;
       case 'stats':

@@ -259,7 +259,7 @@ export function parseValue(raw: string): RegValue {
   }
   // Stack slots may hold a spilled value printed after some non-spill bytes: `????scalar(...)`.
   const partial = /^([0-9mrd?ifx]{1,7})([a-zP].*)$/.exec(text);
-  if (partial && partial[1] !== undefined && partial[2] !== undefined && /[?m0]/.test(partial[1])) {
+  if (partial && partial[1] !== undefined && partial[2] !== undefined && /[?0]/.test(partial[1])) {
     return { kind: 'slot', bytes: partial[1], spilled: parseValue(partial[2]), raw };
   }
   if (text.startsWith('P')) {
@@ -270,6 +270,12 @@ export function parseValue(raw: string): RegValue {
   if (!m || m[1] === undefined) return { kind: 'unparsed', raw };
   const typeText = m[1];
   return { kind: 'typed', type: typeText, ...parseTypeName(typeText), precise, attrs: parseAttrs(m[2] ?? ''), raw };
+}
+
+/** A stack slot's value: 8 slot-type characters are bytes (`00000000` is not the number 0). */
+export function parseSlotValue(raw: string): RegValue {
+  if (/^[0-9mrd?ifx]{8}$/.test(raw)) return { kind: 'slot', bytes: raw, raw };
+  return parseValue(raw);
 }
 
 const REG_ITEM_RE = /^R(\d+)(?:_([rwD]+))?=(.*)$/;
@@ -285,7 +291,7 @@ export function parseState(text: string): ParsedState {
       if (m[2]) e.live = m[2];
       state.regs.push(e);
     } else if ((m = SLOT_ITEM_RE.exec(item))) {
-      const e: SlotEntry = { off: Number(m[1]), value: parseValue(m[3] ?? '') };
+      const e: SlotEntry = { off: Number(m[1]), value: parseSlotValue(m[3] ?? '') };
       if (m[2]) e.live = m[2];
       state.stack.push(e);
     } else if (item.startsWith('refs=')) {

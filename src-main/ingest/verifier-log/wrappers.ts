@@ -67,7 +67,8 @@ export function errnoFromStrerror(msg: string): number | undefined {
     'Operation not supported': 95,
     'Unknown error 524': 524,
   };
-  for (const [k, v] of Object.entries(table)) if (msg.includes(k)) return v;
+  const lower = msg.toLowerCase();
+  for (const [k, v] of Object.entries(table)) if (lower.includes(k.toLowerCase())) return v;
   return undefined;
 }
 

@@ -1,0 +1,79 @@
+// Wrapped log shapes: several raw programs concatenated, veristat -v, cilium/ebpf `%+v` and its one-line
+// summary, libbpf < 0.7's DUMP LOG brackets, libbpf load failures without a log. The kernel lines inside
+// are real 6.18 lines from the committed captures; the wrapper lines follow each tool's format strings.
+import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LOGS_618 } from '../helpers/fixtures.ts';
+import { parseText } from '../helpers/parse.ts';
+
+const rawOf = (name: string) => readFileSync(join(LOGS_618, name), 'utf8');
+
+describe('wrapped logs', () => {
+  it('several raw programs concatenated get prog0, prog1, … in order', () => {
+    const text = rawOf('use_after_unlock.L2.log') + rawOf('list_push_pop.L2.log') + rawOf('leak_obj.L1.log');
+    const { programs } = parseText(text);
+    expect(programs.map((p) => `${p.name}:${p.verdict}`)).toEqual(['prog0:rejected', 'prog1:accepted', 'prog2:rejected']);
+  });
+
+  it('veristat -v: program names and verdicts from its headers, the table kept as wrapper lines', () => {
+    const text =
+      'PROCESSING use_after_unlock.bpf.o/use_rb_after_unlock, DURATION US: 417, VERDICT: failure, VERIFIER LOG:\n' +
+      rawOf('use_after_unlock.L1.log') +
+      '\n' +
+      'PROCESSING list_push_pop.bpf.o/list_roundtrip, DURATION US: 120, VERDICT: success, VERIFIER LOG:\n' +
+      rawOf('list_push_pop.L1.log') +
+      '\n' +
+      'File                  Program              Verdict  Duration (us)  Insns  States  Peak states\n' +
+      '--------------------  -------------------  -------  -------------  -----  ------  -----------\n' +
+      'use_after_unlock.bpf.o  use_rb_after_unlock  failure            417     30       3            3\n' +
+      'Done. Processed 2 files, 2 programs. Skipped 0 files, 0 programs.\n';
+    const { programs, totals, records } = parseText(text);
+    expect(programs.map((p) => [p.name, p.verdict, p.wrapper])).toEqual([
+      ['use_rb_after_unlock', 'rejected', 'veristat'],
+      ['list_roundtrip', 'accepted', 'veristat'],
+    ]);
+    expect(totals.unknownLines).toBe(0);
+    expect(records.filter((r) => r.kind === 'wrapper').length).toBe(6);
+  });
+
+  it('cilium/ebpf %+v: tab-indented log lines, omitted marker means lines were lost', () => {
+    const lines = rawOf('use_after_unlock.L1.log').trimEnd().split('\n');
+    const text =
+      'field UseRbAfterUnlock: program use_rb_after_unlock: load program: permission denied:\n' +
+      lines.map((l) => `\t${l}`).join('\n') +
+      '\n';
+    const { programs } = parseText(text);
+    expect(programs[0]).toMatchObject({ name: 'use_rb_after_unlock', wrapper: 'cilium', verdict: 'rejected', errno: 13 });
+    expect(programs[0]!.error).toBe("R6 invalid mem access 'scalar'");
+    const cut = 'program use_rb_after_unlock: load program: permission denied:\n' + lines.slice(0, 5).map((l) => `\t${l}`).join('\n') + '\n\t(40 line(s) omitted)\n';
+    expect(parseText(cut).programs[0]).toMatchObject({ verdict: 'truncated', truncation: 'tail' });
+  });
+
+  it("cilium/ebpf one-line summary: the kernel's last line, labelled summary-only", () => {
+    const { programs } = parseText("load program: permission denied: R6 invalid mem access 'scalar' (45 line(s) omitted)\n");
+    expect(programs[0]).toMatchObject({ verdict: 'rejected', truncation: 'summary-only', errorClasses: ['invalid-mem-access'] });
+  });
+
+  it('libbpf failure without any verifier log (kfunc missing) still yields a program with the loader error', () => {
+    const text = [
+      "libbpf: extern (func ksym) 'bpf_obj_new_impl': not found in kernel or module BTFs",
+      "libbpf: prog 'leak_sample': failed to load: -22",
+      "libbpf: failed to load object 'leak_obj.bpf.o'",
+      'Error: failed to load object file',
+    ].join('\n');
+    const { programs, totals } = parseText(text);
+    expect(programs).toHaveLength(1);
+    expect(programs[0]).toMatchObject({ name: 'leak_sample', verdict: 'rejected', errno: 22 });
+    expect(programs[0]!.error).toMatch(/failed to load: -22/);
+    expect(totals.unknownLines).toBe(0);
+  });
+
+  it('a libbpf log cut without a final newline keeps the cut line and marks it truncated', () => {
+    const text = "libbpf: prog 'p': -- BEGIN PROG LOAD LOG --\n0: R1=ctx() R10=fp0\n0: (b7) r0 = 0    -- END PROG LOAD LOG --\nlibbpf: prog 'p': failed to load: -28\n";
+    const { programs, records } = parseText(text);
+    expect(records).toHaveLength(4);
+    expect(records[2]).toMatchObject({ kind: 'insn', insn: 0 });
+    expect(programs[0]).toMatchObject({ name: 'p', verdict: 'truncated', errno: 28 });
+  });
+});
