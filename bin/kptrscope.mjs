@@ -5,6 +5,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
 register();
+// `kptrscope show … | head` closes stdout early: stop quietly instead of a stack trace.
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 const here = dirname(fileURLToPath(import.meta.url));
 const { main } = await import(pathToFileURL(join(here, '..', 'src-main', 'cli.ts')).href);
 process.exitCode = await main(process.argv.slice(2));

@@ -140,8 +140,13 @@ export interface GlobalSectionSummary {
   size: number;
   /** Best-known map value size. */
   layoutSize: number;
-  /** 'btf': offsets from the DATASEC; 'elf': from the object's symbol table; 'packed': computed. */
-  layoutSource: 'btf' | 'elf' | 'packed';
+  /**
+   * 'btf': offsets from the DATASEC; 'elf': from the object's symbol table; 'packed': computed
+   * with natural alignment in DATASEC order; 'packed-aligned8': computed with every var aligned
+   * to 8 (an `__attribute__((aligned(8)))` section macro), chosen only when a known map value
+   * size matches it and not the natural packing.
+   */
+  layoutSource: 'btf' | 'elf' | 'packed' | 'packed-aligned8';
   vars: GlobalVarSummary[];
 }
 
@@ -197,6 +202,11 @@ export interface SummarizeOptions {
   source?: 'program' | 'kernel';
   /** Real data-section layout from the ELF symbol table (loadBtfFile returns it for .o files). */
   dataLayout?: ElfDataLayout;
+  /**
+   * Known map value sizes by section name (the verifier log's `map_value(map=.data.A,ks=4,vs=24)`).
+   * Used to pick between natural packing and 8-byte-aligned packing for unlinked objects.
+   */
+  mapValueSizes?: Record<string, number>;
   /** Max elements of an array of special fields to expand (default 256). */
   maxArrayExpand?: number;
 }
@@ -439,37 +449,61 @@ function summarizeGlobals(s: Summarizer, opts: SummarizeOptions): GlobalSectionS
     const sec = btf.types[id];
     if (sec === undefined || sec.kind !== 'DATASEC') continue;
     if (sec.name === '.ksyms' || sec.name === '.maps') continue;
-    out.push(summarizeSection(s, sec, opts.dataLayout));
+    out.push(summarizeSection(s, sec, opts));
   }
   return out;
 }
 
-function summarizeSection(s: Summarizer, sec: BtfDatasec, dataLayout: ElfDataLayout | undefined): GlobalSectionSummary {
+/** Offsets of the vars when packed in DATASEC order, each aligned to max(natural, minAlign). */
+function packVars(btf: Btf, sec: BtfDatasec, minAlign: number): { offsets: number[]; size: number } {
+  let cursor = 0;
+  const offsets: number[] = [];
+  for (const v of sec.vars) {
+    const vt = getType(btf, v.typeId);
+    const natural = vt?.kind === 'VAR' ? (typeAlign(btf, vt.typeId) ?? 1) : 1;
+    const off = alignUp(cursor, Math.max(natural, minAlign));
+    offsets.push(off);
+    cursor = off + v.size;
+  }
+  return { offsets, size: cursor };
+}
+
+function summarizeSection(s: Summarizer, sec: BtfDatasec, opts: SummarizeOptions): GlobalSectionSummary {
   const btf = s.btf;
   const vars: GlobalVarSummary[] = [];
-  const elf = dataLayout?.[sec.name];
+  const elf = opts.dataLayout?.[sec.name];
   const allZero = sec.vars.every((v) => v.offset === 0);
   let layoutSource: GlobalSectionSummary['layoutSource'] = 'btf';
+  let packed: { offsets: number[]; size: number } | undefined;
   if (elf !== undefined) layoutSource = 'elf';
-  else if (allZero && sec.vars.length > 1) layoutSource = 'packed';
+  else if (allZero && sec.vars.length > 1) {
+    layoutSource = 'packed';
+    packed = packVars(btf, sec, 1);
+    const known = opts.mapValueSizes?.[sec.name];
+    if (known !== undefined && known !== packed.size) {
+      const aligned = packVars(btf, sec, 8);
+      if (aligned.size === known) {
+        layoutSource = 'packed-aligned8';
+        packed = aligned;
+      } else {
+        s.warn(`DATASEC '${sec.name}': computed layout size ${packed.size} does not match the map value size ${known}; var offsets are uncertain (load the .bpf.o for exact offsets)`);
+      }
+    }
+  }
 
-  let cursor = 0;
-  let layoutSize = sec.size;
-  for (const v of sec.vars) {
+  sec.vars.forEach((v, idx) => {
     const vt = getType(btf, v.typeId);
     if (vt === undefined || vt.kind !== 'VAR') {
       if (vt?.kind !== 'FUNC') s.warn(`DATASEC '${sec.name}': entry type id ${v.typeId} is not a VAR`);
-      continue;
+      return;
     }
     let layoutOffset = v.offset;
     if (layoutSource === 'elf') {
       const sym = elf?.vars.find((x) => x.name === vt.name);
       if (sym !== undefined) layoutOffset = sym.offset;
       else s.warn(`DATASEC '${sec.name}': var '${vt.name}' has no ELF symbol; using its DATASEC offset ${v.offset}`);
-    } else if (layoutSource === 'packed') {
-      const align = typeAlign(btf, vt.typeId) ?? 1;
-      layoutOffset = alignUp(cursor, align);
-      cursor = layoutOffset + v.size;
+    } else if (packed !== undefined) {
+      layoutOffset = packed.offsets[idx] ?? v.offset;
     }
     const where = `global '${vt.name}' in ${sec.name}`;
     const tag = declTagsOf(btf, vt.id).find((d) => d.componentIdx === -1 && d.name.startsWith('contains:'));
@@ -489,9 +523,10 @@ function summarizeSection(s: Summarizer, sec: BtfDatasec, dataLayout: ElfDataLay
     if (direct?.contains !== undefined) summary.contains = direct.contains;
     else if (tag !== undefined) summary.contains = s.resolveContains(tag.name, undefined, where);
     vars.push(summary);
-  }
+  });
+  let layoutSize = sec.size;
   if (layoutSource === 'elf' && elf !== undefined) layoutSize = elf.size;
-  else if (layoutSource === 'packed') layoutSize = cursor;
+  else if (packed !== undefined) layoutSize = packed.size;
   else if (layoutSize === 0) layoutSize = vars.reduce((m, v) => Math.max(m, v.layoutOffset + v.size), 0);
   s.checkLocks(
     vars.flatMap((v) => v.specialFields),

@@ -34,6 +34,7 @@ const INFO_RES: readonly RegExp[] = [
   /^Func#\d+ \('[^']*'\) is (?:global and assumed valid|safe for any args that match its prototype)\.?$/,
   /^arg#\d+ (?:type is|is) /,
   /^btf_vmlinux is malformed/,
+  /^SCC (?:enter|exit) \(\d+\)$/, // 6.17+ level 2: entering/leaving a loop's strongly connected component
 ];
 
 function stateBodyIsState(rest: string): boolean {
