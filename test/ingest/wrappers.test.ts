@@ -18,7 +18,7 @@ describe('wrapped logs', () => {
 
   it('veristat -v: program names and verdicts from its headers, the table kept as wrapper lines', () => {
     const text =
-      'PROCESSING use_after_unlock.bpf.o/use_rb_after_unlock, DURATION US: 417, VERDICT: failure, VERIFIER LOG:\n' +
+      'PROCESSING use_after_unlock.bpf.o/fire_first, DURATION US: 417, VERDICT: failure, VERIFIER LOG:\n' +
       rawOf('use_after_unlock.L1.log') +
       '\n' +
       'PROCESSING list_push_pop.bpf.o/list_roundtrip, DURATION US: 120, VERDICT: success, VERIFIER LOG:\n' +
@@ -26,11 +26,11 @@ describe('wrapped logs', () => {
       '\n' +
       'File                  Program              Verdict  Duration (us)  Insns  States  Peak states\n' +
       '--------------------  -------------------  -------  -------------  -----  ------  -----------\n' +
-      'use_after_unlock.bpf.o  use_rb_after_unlock  failure            417     30       3            3\n' +
+      'use_after_unlock.bpf.o  fire_first  failure            417     30       3            3\n' +
       'Done. Processed 2 files, 2 programs. Skipped 0 files, 0 programs.\n';
     const { programs, totals, records } = parseText(text);
     expect(programs.map((p) => [p.name, p.verdict, p.wrapper])).toEqual([
-      ['use_rb_after_unlock', 'rejected', 'veristat'],
+      ['fire_first', 'rejected', 'veristat'],
       ['list_roundtrip', 'accepted', 'veristat'],
     ]);
     expect(totals.unknownLines).toBe(0);
@@ -40,13 +40,13 @@ describe('wrapped logs', () => {
   it('cilium/ebpf %+v: tab-indented log lines, omitted marker means lines were lost', () => {
     const lines = rawOf('use_after_unlock.L1.log').trimEnd().split('\n');
     const text =
-      'field UseRbAfterUnlock: program use_rb_after_unlock: load program: permission denied:\n' +
+      'field UseRbAfterUnlock: program fire_first: load program: permission denied:\n' +
       lines.map((l) => `\t${l}`).join('\n') +
       '\n';
     const { programs } = parseText(text);
-    expect(programs[0]).toMatchObject({ name: 'use_rb_after_unlock', wrapper: 'cilium', verdict: 'rejected', errno: 13 });
+    expect(programs[0]).toMatchObject({ name: 'fire_first', wrapper: 'cilium', verdict: 'rejected', errno: 13 });
     expect(programs[0]!.error).toBe("R6 invalid mem access 'scalar'");
-    const cut = 'program use_rb_after_unlock: load program: permission denied:\n' + lines.slice(0, 5).map((l) => `\t${l}`).join('\n') + '\n\t(40 line(s) omitted)\n';
+    const cut = 'program fire_first: load program: permission denied:\n' + lines.slice(0, 5).map((l) => `\t${l}`).join('\n') + '\n\t(40 line(s) omitted)\n';
     expect(parseText(cut).programs[0]).toMatchObject({ verdict: 'truncated', truncation: 'tail' });
   });
 

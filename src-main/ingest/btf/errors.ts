@@ -19,8 +19,8 @@ const MAX_GOT_CHARS = 80;
 
 /** Shorten and quote a piece of offending input for an error message. */
 export function quoteGot(text: string): string {
-  const oneLine = text.replace(/\r/g, '\\r').replace(/\n/g, '\\n').replace(/\t/g, '\\t');
-  const cut = oneLine.length > MAX_GOT_CHARS ? `${oneLine.slice(0, MAX_GOT_CHARS)}…` : oneLine;
+  // JSON.stringify escapes tabs, CR/LF and other control characters, keeping the message on one line.
+  const cut = text.length > MAX_GOT_CHARS ? `${text.slice(0, MAX_GOT_CHARS)}…` : text;
   return JSON.stringify(cut);
 }
 

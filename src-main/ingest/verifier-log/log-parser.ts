@@ -322,7 +322,10 @@ export class LogParser {
     const held = this.held;
     this.held = [];
     for (const h of held) {
-      this.emit(asError ? { kind: 'error' } : { kind: 'unknown' }, h.line, h.prog);
+      // Free text is the kernel's error only inside a program that has verifier lines: a text
+      // file that is not a log does not become "errors".
+      const isError = asError && h.prog !== null && h.prog.hasStructure;
+      this.emit(isError ? { kind: 'error' } : { kind: 'unknown' }, h.line, h.prog);
     }
   }
 

@@ -82,6 +82,7 @@ const HEAD_OK_KINDS = new Set([
 export class ProgramState {
   readonly summary: ProgramSummary;
   private firstContentSeen = false;
+  private structured = 0;
   private headLost = false;
   private lastInsn: number | null = null;
   private errorParts: string[] = [];
@@ -119,6 +120,11 @@ export class ProgramState {
     };
   }
 
+  /** True once the program has a line of the verifier's trace/statistics grammar. */
+  get hasStructure(): boolean {
+    return this.structured > 0;
+  }
+
   get complete(): boolean {
     return this.sawStats;
   }
@@ -129,6 +135,7 @@ export class ProgramState {
     s.lines += 1;
     s.lastLine = r.line;
     if (r.kind === 'unknown') s.unknownLines += 1;
+    else if (r.kind !== 'blank' && r.kind !== 'wrapper' && r.kind !== 'libbpf') this.structured += 1;
     if (!this.firstContentSeen && r.kind !== 'blank' && r.kind !== 'wrapper' && r.kind !== 'libbpf') {
       this.firstContentSeen = true;
       this.headLost = !this.headLooksIntact(r);

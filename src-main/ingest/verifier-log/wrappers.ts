@@ -151,3 +151,22 @@ export function matchCiliumMarker(inner: string): { omitted?: number; truncated?
   if (inner === '(truncated)') return { truncated: true };
   return null;
 }
+
+export interface WrapperInfo {
+  tool: 'bpftool' | 'veristat' | 'cilium' | 'libbpf';
+  event?: 'begin-log' | 'end-log' | 'summary' | 'omitted' | 'truncated' | 'table';
+}
+
+/** The tool and event of a line already known to be a wrapper line (used to rebuild stored records). */
+export function describeWrapperLine(text: string): WrapperInfo {
+  if (matchLibbpfEnd(text)) return { tool: 'libbpf', event: 'end-log' };
+  if (matchVeristatHeader(text)) return { tool: 'veristat', event: 'begin-log' };
+  if (matchVeristatTable(text)) return { tool: 'veristat', event: 'table' };
+  if (matchCiliumHeader(text)) return { tool: 'cilium', event: 'begin-log' };
+  if (text.startsWith('\t')) {
+    const mk = matchCiliumMarker(text.slice(1));
+    if (mk) return { tool: 'cilium', event: mk.truncated ? 'truncated' : 'omitted' };
+  }
+  if (matchCiliumSummary(text)) return { tool: 'cilium', event: 'summary' };
+  return { tool: 'bpftool' };
+}

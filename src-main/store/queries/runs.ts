@@ -8,7 +8,7 @@ import type { Db } from '../db.ts';
 import { kindFromCode, type LogRecord, type RecordKind } from '../../ingest/verifier-log/records.ts';
 import { classifyKernelLine } from '../../ingest/verifier-log/line-grammar.ts';
 import { matchError } from '../../ingest/verifier-log/error-catalog.ts';
-import { matchLibbpf } from '../../ingest/verifier-log/wrappers.ts';
+import { describeWrapperLine, matchLibbpf } from '../../ingest/verifier-log/wrappers.ts';
 import type { ProgramSummary } from '../../ingest/verifier-log/program-state.ts';
 import { programRowToSummary, type ProgramRow } from '../../services/ingest-service.ts';
 import { LINE_FLAGS } from '../run-writer.ts';
@@ -150,6 +150,7 @@ export function rebuildRecord(l: StoredLine, program: number): LogRecord {
     const lb = matchLibbpf(l.text);
     if (lb) return { kind: 'libbpf', ...lb, ...base };
   }
+  if (l.kind === 'wrapper') return { kind: 'wrapper', ...describeWrapperLine(l.text), ...base };
   return { kind: l.kind, ...base } as LogRecord;
 }
 

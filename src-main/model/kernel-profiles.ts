@@ -1,0 +1,81 @@
+/**
+ * Kernel profiles: which ownership feature exists since which mainline release (reference §2.1).
+ *
+ * Contract: `profileFor('6.6')` gives a profile; `supports(profile, feature)` says whether a kernel of
+ * that version has the feature. Rules ask before applying a feature and emit a `feature-unavailable`
+ * finding naming the feature and the release when the profile is older.
+ */
+
+export type Feature =
+  | 'kfunc'
+  | 'kptr_xchg'
+  | 'obj_new'
+  | 'list'
+  | 'rbtree'
+  | 'non_own_ref'
+  | 'refcount'
+  | 'local_kptr_in_map'
+  | 'percpu_obj'
+  | 'local_kptr_dest'
+  | 'task_kfuncs'
+  | 'cgroup_kfuncs'
+  | 'cpumask'
+  | 'graph_peek'
+  | 'qdisc';
+
+/** Feature → [first release, human description for findings]. */
+export const FEATURES: Readonly<Record<Feature, readonly [string, string]>> = {
+  kfunc: ['5.13', 'kfunc calls'],
+  kptr_xchg: ['5.19', 'bpf_kptr_xchg into a map-value kptr'],
+  obj_new: ['6.2', 'bpf_obj_new / bpf_obj_drop local objects'],
+  list: ['6.2', 'bpf_list_head / bpf_list_push / bpf_list_pop'],
+  rbtree: ['6.3', 'bpf_rbtree_add / remove / first'],
+  non_own_ref: ['6.3', 'non-owning references'],
+  refcount: ['6.4', 'bpf_refcount_acquire'],
+  local_kptr_in_map: ['6.4', 'stashing a local object into a map-value kptr'],
+  percpu_obj: ['6.6', 'bpf_percpu_obj_new / per-CPU local objects'],
+  local_kptr_dest: ['6.12', 'bpf_kptr_xchg into a local kptr'],
+  task_kfuncs: ['6.2', 'bpf_task_acquire / bpf_task_release'],
+  cgroup_kfuncs: ['6.2', 'bpf_cgroup_acquire / bpf_cgroup_release'],
+  cpumask: ['6.3', 'bpf_cpumask kfuncs'],
+  graph_peek: ['6.16', 'bpf_list_front/back and bpf_rbtree_root/left/right'],
+  qdisc: ['6.16', 'BPF qdisc skb kfuncs'],
+};
+
+export interface KernelProfile {
+  name: string;
+  major: number;
+  minor: number;
+  /** ≥ 6.13: spin locks are entries of the reference table (and show in `refs=`). */
+  locksInRefs: boolean;
+}
+
+export const NEWEST = '6.18';
+export const KNOWN_PROFILES = ['6.1', '6.2', '6.3', '6.4', '6.6', '6.12', '6.13', '6.16', '6.18'] as const;
+
+export function parseVersion(v: string): [number, number] {
+  const m = /^(\d+)\.(\d+)/.exec(v);
+  if (!m) throw new Error(`not a kernel version: ${v}`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+export function versionAtLeast(v: string, min: string): boolean {
+  const [a, b] = parseVersion(v);
+  const [c, d] = parseVersion(min);
+  return a > c || (a === c && b >= d);
+}
+
+export function profileFor(name: string = NEWEST): KernelProfile {
+  const [major, minor] = parseVersion(name);
+  return { name: `${major}.${minor}`, major, minor, locksInRefs: versionAtLeast(name, '6.13') };
+}
+
+export function supports(p: KernelProfile, f: Feature): boolean {
+  return versionAtLeast(p.name, FEATURES[f][0]);
+}
+
+/** Plain-words reason, e.g. "bpf_kptr_xchg into a local kptr needs Linux ≥ 6.12". */
+export function featureMessage(f: Feature): string {
+  const [since, what] = FEATURES[f];
+  return `${what} needs Linux ≥ ${since}`;
+}
