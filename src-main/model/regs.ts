@@ -28,6 +28,8 @@ export interface MReg {
   nul?: boolean;
   /** Kernel `id=` (NULL-check group, lock identity). */
   nid?: number;
+  /** Model NULL-check group: copies of one maybe-NULL value share it. */
+  ng?: number;
   /** Why it is dead, and where. */
   dead?: 'released' | 'invalidated';
   deadInsn?: number;

@@ -141,11 +141,11 @@ describe('bpftool raw text parser — errors', () => {
   it('rejects missing member lines (next header too early, or end of input)', () => {
     const two = btfText("[1] STRUCT 's' size=8 vlen=2", "\t'a' type_id=2 bits_offset=0", "[2] INT 'int' size=4 bits_offset=0 nr_bits=32 encoding=SIGNED");
     expect(errorOf(() => parseBtfText(two)).message).toBe(
-      `line 3: expected 1 more a member line "\\t'name' type_id=N bits_offset=N" for [1] (declared on line 1), got "[2] INT 'int' size=4 bits_offset=0 nr_bits=32 encoding=SIGNED"`,
+      `line 3: expected 1 more member line "\\t'name' type_id=N bits_offset=N" for [1] (declared on line 1), got "[2] INT 'int' size=4 bits_offset=0 nr_bits=32 encoding=SIGNED"`,
     );
     const eof = btfText("[1] ENUM 'e' encoding=UNSIGNED size=4 vlen=1");
     expect(errorOf(() => parseBtfText(eof)).message).toBe(
-      `line 1: expected 1 more an enum value line "\\t'name' val=N" for [1] (declared on line 1), got <end of input>`,
+      `line 1: expected 1 more enum value line "\\t'name' val=N" for [1] (declared on line 1), got <end of input>`,
     );
   });
 

@@ -128,4 +128,19 @@ describe('bad input', () => {
     expect(kptrscope(['frobnicate']).status).toBe(2);
     expect(kptrscope(['ingest', '--nope', good]).status).toBe(2);
   });
+
+  it('a log over 4 MB shows a progress bar on stderr, never on stdout', () => {
+    // several real captures concatenated (raw kernel text, one program after another)
+    const parts = ['use_after_unlock.L2.log', 'list_push_pop.L2.log', 'rbtree_add_remove.L2.log'].map((f) => readFileSync(F(f)));
+    const chunks: Buffer[] = [];
+    let size = 0;
+    while (size < 5 * 1024 * 1024) for (const p of parts) (chunks.push(p), (size += p.length));
+    const big = write('big.log', Buffer.concat(chunks));
+    const r = kptrscope(['ingest', big, '--db', join(dir, 'progress.db'), '--json'], { KPTRSCOPE_PROGRESS: '1' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/big\.log \[#+\.*\]\s+\d+% \d+ MB/);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.runs[0].programs.length).toBe(chunks.length);
+    expect(doc.runs[0].programs.map((p: { verdict: string }) => p.verdict)).toEqual(chunks.map((_, i) => (i % 3 === 0 ? 'rejected' : 'accepted')));
+  });
 });

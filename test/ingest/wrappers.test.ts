@@ -76,4 +76,23 @@ describe('wrapped logs', () => {
     expect(records[2]).toMatchObject({ kind: 'insn', insn: 0 });
     expect(programs[0]).toMatchObject({ name: 'p', verdict: 'truncated', errno: 28 });
   });
+
+  it("libbpf's BTF load log is kept as btf-log lines, outside any program", () => {
+    // libbpf (btf.c) prints: "BTF loading error: %d" then "-- BEGIN BTF LOAD LOG ---\n%s\n-- END BTF LOAD LOG --"
+    const text = [
+      'libbpf: BTF loading error: -22',
+      'libbpf: -- BEGIN BTF LOAD LOG ---',
+      'magic: 0xeb9f',
+      'version: 1',
+      '[12] FUNC_PROTO (anon) return=2 args=(1 ctx)',
+      'Invalid arg#1',
+      '',
+      '-- END BTF LOAD LOG --',
+      "libbpf: Error loading .BTF into kernel: -22. BTF is optional, ignoring.",
+    ].join('\n');
+    const { records, programs, totals } = parseText(text);
+    expect(records.map((r) => r.kind)).toEqual(['libbpf', 'libbpf', 'btf-log', 'btf-log', 'btf-log', 'btf-log', 'btf-log', 'libbpf', 'libbpf']);
+    expect(programs).toHaveLength(0);
+    expect(totals.unknownLines).toBe(0);
+  });
 });

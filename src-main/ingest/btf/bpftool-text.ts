@@ -62,13 +62,29 @@ const CONT_RX: Record<Cont, RegExp> = {
   datasec: /^\ttype_id=(\d+) offset=(\d+) size=(\d+)(?: \([A-Z_0-9]+ '.*'\))?$/,
 };
 
-const CONT_EXPECTED: Record<Cont, string> = {
-  member: `a member line "\\t'name' type_id=N bits_offset=N"`,
-  enum: `an enum value line "\\t'name' val=N"`,
-  enum64: `an enum64 value line "\\t'name' val=NULL"`,
-  param: `a parameter line "\\t'name' type_id=N"`,
-  datasec: `a DATASEC entry line "\\ttype_id=N offset=N size=N"`,
+const CONT_NOUN: Record<Cont, string> = {
+  member: 'member line',
+  enum: 'enum value line',
+  enum64: 'enum64 value line',
+  param: 'parameter line',
+  datasec: 'DATASEC entry line',
 };
+const CONT_SHAPE: Record<Cont, string> = {
+  member: `"\\t'name' type_id=N bits_offset=N"`,
+  enum: `"\\t'name' val=N"`,
+  enum64: `"\\t'name' val=NULL"`,
+  param: `"\\t'name' type_id=N"`,
+  datasec: `"\\ttype_id=N offset=N size=N"`,
+};
+
+function contExpected(c: Cont): string {
+  return `${/^[aeiouAEIOU]/.test(CONT_NOUN[c]) ? 'an' : 'a'} ${CONT_NOUN[c]} ${CONT_SHAPE[c]}`;
+}
+
+function moreExpected(p: Pending): string {
+  const noun = p.remaining === 1 ? CONT_NOUN[p.cont] : `${CONT_NOUN[p.cont]}s`;
+  return `${p.remaining} more ${noun} ${CONT_SHAPE[p.cont]} for [${p.type.id}] (declared on line ${p.headerLine})`;
+}
 
 const HEADER_SUFFIX_EXPECTED: Record<string, string> = {
   INT: 'size=N bits_offset=N nr_bits=N encoding=E',
@@ -172,10 +188,7 @@ export class BtfTextParser {
     }
     if (this.pending !== undefined && this.pending.remaining > 0) {
       const p = this.pending;
-      this.fail(
-        `${p.remaining} more ${CONT_EXPECTED[p.cont]} for [${p.type.id}] (declared on line ${p.headerLine})`,
-        line,
-      );
+      this.fail(moreExpected(p), line);
     }
     this.header(line);
   }
@@ -191,11 +204,7 @@ export class BtfTextParser {
     }
     const p = this.pending;
     if (p !== undefined && p.remaining > 0) {
-      this.fail(
-        `${p.remaining} more ${CONT_EXPECTED[p.cont]} for [${p.type.id}] (declared on line ${p.headerLine})`,
-        '<end of input>',
-        true,
-      );
+      this.fail(moreExpected(p), '<end of input>', true);
     }
     if (!this.sawType) this.fail(HEADER_EXPECTED, this.lineNo === 0 ? '<empty input>' : '<no type lines>', true);
     return { types: this.types, startId: this.startId };
@@ -333,7 +342,7 @@ export class BtfTextParser {
       this.fail(`${HEADER_EXPECTED} (a tab-indented line ${owner} has no owner)`, line);
     }
     const m = CONT_RX[p.cont].exec(line);
-    if (m === null) this.fail(`${CONT_EXPECTED[p.cont]} for [${p.type.id}]`, line);
+    if (m === null) this.fail(`${contExpected(p.cont)} for [${p.type.id}]`, line);
     const t = p.type;
     switch (p.cont) {
       case 'member': {
@@ -377,26 +386,27 @@ export function parseBtfText(text: string, opts: BtfTextOptions = {}): Btf {
 const SNIFF_HEADER =
   /^\[\d+\] (?:INT|PTR|ARRAY|STRUCT|UNION|ENUM|FWD|TYPEDEF|VOLATILE|CONST|RESTRICT|FUNC|FUNC_PROTO|VAR|DATASEC|FLOAT|DECL_TAG|TYPE_TAG|ENUM64|UNKNOWN) '/;
 
+/** True when `line` is a bpftool raw type header ("[N] KIND 'name'..."). */
+export function isBtfTextHeader(line: string): boolean {
+  return SNIFF_HEADER.test(line);
+}
+
 /**
  * True when the sample (first lines of a file) looks like bpftool raw BTF text:
- * the first non-blank line is a type header and every other non-blank line is a
- * header or a tab-indented continuation.
+ * the first non-blank line is a type header and at least 80% of the sampled
+ * non-blank lines are headers or tab-indented continuations (a cut-off last line is fine).
  */
 export function looksLikeBtfText(sampleLines: string[]): boolean {
-  const lines: { text: string; index: number }[] = [];
-  for (let index = 0; index < sampleLines.length && lines.length < 50; index++) {
-    const raw = sampleLines[index] as string;
-    const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (text.trim() !== '') lines.push({ text, index });
+  let seen = 0;
+  let good = 0;
+  for (const raw of sampleLines) {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (line.trim() === '') continue;
+    seen++;
+    const ok = SNIFF_HEADER.test(line) || (seen > 1 && line.charCodeAt(0) === 9);
+    if (seen === 1 && !ok) return false;
+    if (ok) good++;
+    if (seen >= 50) break;
   }
-  const first = lines[0];
-  if (first === undefined || !SNIFF_HEADER.test(first.text)) return false;
-  for (let i = 1; i < lines.length; i++) {
-    const { text, index } = lines[i] as { text: string; index: number };
-    if (text.charCodeAt(0) === 9 || SNIFF_HEADER.test(text)) continue;
-    // The very last sampled line may be cut short by the caller's sample size.
-    if (index === sampleLines.length - 1) continue;
-    return false;
-  }
-  return true;
+  return seen > 0 && good >= Math.ceil(seen * 0.8);
 }

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Btf } from './btf-types.ts';
 import { BtfParseError } from './errors.ts';
-import { looksLikeBtfText, parseBtfText } from './bpftool-text.ts';
+import { isBtfTextHeader, parseBtfText } from './bpftool-text.ts';
 import { parseBtfJson } from './bpftool-json.ts';
 import { isBtfMagic, parseBtfRaw, type RawBtf } from './raw-blob.ts';
 import { isElfMagic, parseBtfElf, type ElfDataLayout } from './elf.ts';
@@ -40,7 +40,9 @@ export function sniffBtfFormat(head: Uint8Array): BtfFileFormat | undefined {
   const text = new TextDecoder('utf-8', { fatal: false }).decode(head.subarray(0, SNIFF_BYTES)).replace(/^\uFEFF/, '');
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{')) return 'bpftool-json';
-  if (looksLikeBtfText(text.split('\n'))) return 'bpftool-text';
+  // The first line decides; the text parser then reports any bad line precisely.
+  const firstLine = trimmed.split('\n', 1)[0] ?? '';
+  if (isBtfTextHeader(firstLine)) return 'bpftool-text';
   return undefined;
 }
 

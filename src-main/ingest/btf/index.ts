@@ -2,7 +2,7 @@
 
 export * from './btf-types.ts';
 export { BtfParseError, type BtfParseErrorInfo } from './errors.ts';
-export { BtfTextParser, parseBtfText, looksLikeBtfText, type BtfTextOptions } from './bpftool-text.ts';
+export { BtfTextParser, parseBtfText, looksLikeBtfText, isBtfTextHeader, type BtfTextOptions } from './bpftool-text.ts';
 export { BtfJsonParser, parseBtfJson, btfFromJsonValue, type BtfJsonOptions } from './bpftool-json.ts';
 export { parseBtfRaw, isBtfMagic, BtfStrings, BTF_MAGIC, type RawBtf, type RawBtfOptions, type BtfHeader } from './raw-blob.ts';
 export {
