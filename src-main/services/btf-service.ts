@@ -35,8 +35,10 @@ export async function storeBtfFile(db: Db, path: string): Promise<StoredBtf> {
     | { id: number; source: string; format: string; type_count: number }
     | undefined;
   if (existing) return { id: existing.id, source: existing.source, format: existing.format, typeCount: existing.type_count, sha256 };
-  const { btf, format } = await loadBtfFile(abs);
-  const summary = summarizeBtf(btf);
+  const loaded = await loadBtfFile(abs);
+  const { btf, format } = loaded;
+  // A .bpf.o gives exact global-variable offsets from its ELF symbols.
+  const summary = summarizeBtf(btf, { source: abs, dataLayout: loaded.dataLayout });
   const typeCount = btf.types.length - 1;
   const info = db
     .prepare(

@@ -19,5 +19,7 @@ export {
   type ElfDataLayout,
   type ElfSectionLayout,
 } from './elf.ts';
-export { loadBtfFile, parseBtfBytes, sniffBtfFormat, type BtfFileFormat, type LoadedBtf, type LoadBtfOptions } from './btf-file.ts';
+export { loadBtfFile } from './btf-file.ts';
+export { parseBtfBytes, sniffBtfFormat, type BtfFileFormat, type LoadedBtf, type LoadBtfOptions } from './btf-file-core.ts';
+export { BtfStreamParser } from './btf-stream.ts';
 export * from './special-fields.ts';

@@ -1,0 +1,46 @@
+/**
+ * Rule registry: finds the rule for a `call name#N` line — helpers by UAPI number or name, kfuncs
+ * by name (their number is a per-kernel BTF id) — falling back to the `*_acquire`/`*_release` name
+ * heuristics. Unknown calls have no ownership effect (R0 becomes an unknown scalar).
+ */
+import { KERNEL_OBJECT_RULES, heuristicRule } from './kernel-objects.ts';
+import { KPTR_XCHG_RULES } from './kptr-xchg.ts';
+import { LIST_RULES } from './list.ts';
+import { lockRules, type LockApi } from './locks.ts';
+import { MAP_RULES } from './map-lookup.ts';
+import { OBJ_NEW_RULES } from './obj-new.ts';
+import { RBTREE_RULES } from './rbtree.ts';
+import { REFCOUNT_RULES } from './refcount.ts';
+import type { CallRule } from './types.ts';
+
+export class RuleRegistry {
+  private byName = new Map<string, CallRule>();
+  private byHelper = new Map<number, CallRule>();
+
+  constructor(api: LockApi) {
+    const all: CallRule[] = [
+      ...KPTR_XCHG_RULES,
+      ...OBJ_NEW_RULES,
+      ...REFCOUNT_RULES,
+      ...LIST_RULES,
+      ...RBTREE_RULES,
+      ...lockRules(api),
+      ...KERNEL_OBJECT_RULES,
+      ...MAP_RULES,
+    ];
+    for (const r of all) {
+      this.byName.set(r.name, r);
+      if (r.helper !== undefined) this.byHelper.set(r.helper, r);
+    }
+  }
+
+  /** `name` as printed (`bpf_kptr_xchg`), `num` the number after `#`, `isHelper` when the number is a helper id. */
+  find(name: string, num: number, isHelper: boolean): CallRule | undefined {
+    const named = this.byName.get(name);
+    if (named) return named;
+    if (isHelper) return this.byHelper.get(num);
+    return heuristicRule(name);
+  }
+}
+
+export type { CallRule, CallInfo, ModelApi } from './types.ts';

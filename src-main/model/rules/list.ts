@@ -1,0 +1,95 @@
+/**
+ * bpf_list kfuncs: push_front/back (6.2; `_impl` names since 6.4), pop_front/back (6.2),
+ * list_front/back (6.16). All need the root's bpf_spin_lock held.
+ *
+ * Contract: push moves an owning node reference into the list (aliases become non-owning, the
+ * reference entry goes away); pop returns a new maybe-NULL owning reference pointing at the node
+ * field; front/back return a maybe-NULL non-owning reference.
+ */
+import type { MReg } from '../regs.ts';
+import { checkOwned } from './common.ts';
+import { checkRoot, resolveRoot } from './graph-common.ts';
+import type { CallInfo, CallRule, ModelApi } from './types.ts';
+
+export function insertNode(m: ModelApi, call: CallInfo, fn: string, kind: 'push' | 'add'): boolean {
+  const [r1, r2] = call.args;
+  const root = resolveRoot(m, r1);
+  const objs = r2?.obj !== undefined ? [r2.obj] : [];
+  if (!checkRoot(m, root, fn, objs)) return false;
+  const obj = checkOwned(m, r2, 'R2', fn);
+  if (obj === undefined) return false;
+  const to = root?.holder ?? 'collection';
+  m.event(kind, obj, m.holders(obj).join(',') || null, to);
+  m.toNonOwning(obj);
+  m.s.placed.set(obj, to);
+  m.endObject(obj, kind);
+  return true;
+}
+
+export function peekNode(m: ModelApi, call: CallInfo, fn: string): MReg | undefined {
+  const root = resolveRoot(m, call.args[0]);
+  if (!checkRoot(m, root, fn, [])) return undefined;
+  const type = root?.contains?.type ?? '?';
+  const obj = m.newObject(type, fn, true);
+  return { k: 'ptr', base: 'ptr', btf: type, own: 'nonown', obj, off: root?.nodeOff ?? 0, nul: true, ng: m.nullGroup() };
+}
+
+export function takeNode(m: ModelApi, call: CallInfo, fn: string, kind: 'pop' | 'remove', sameAs?: number): MReg | undefined {
+  const root = resolveRoot(m, call.args[0]);
+  const type = root?.contains?.type ?? '?';
+  const obj = m.newObject(type, fn, true, sameAs);
+  m.addRef(obj);
+  m.event(kind, obj, root?.holder ?? null, 'R0');
+  const r: MReg = { k: 'ptr', base: 'ptr', btf: type, own: 'own', obj, off: root?.nodeOff ?? 0, nul: true, ng: m.nullGroup() };
+  return r;
+}
+
+function push(name: string, since: string): CallRule {
+  return {
+    name,
+    since,
+    feature: 'list',
+    apply(m, call) {
+      if (!m.requireFeature('list', name)) return undefined;
+      insertNode(m, call, name, 'push');
+      return undefined;
+    },
+  };
+}
+
+function pop(name: string): CallRule {
+  return {
+    name,
+    since: '6.2',
+    feature: 'list',
+    apply(m, call) {
+      if (!m.requireFeature('list', name)) return undefined;
+      const root = resolveRoot(m, call.args[0]);
+      if (!checkRoot(m, root, name, [])) return undefined;
+      return takeNode(m, call, name, 'pop');
+    },
+  };
+}
+
+function peek(name: string): CallRule {
+  return {
+    name,
+    since: '6.16',
+    feature: 'graph_peek',
+    apply(m, call) {
+      if (!m.requireFeature('graph_peek', name)) return undefined;
+      return peekNode(m, call, name);
+    },
+  };
+}
+
+export const LIST_RULES: readonly CallRule[] = [
+  push('bpf_list_push_front_impl', '6.4'),
+  push('bpf_list_push_back_impl', '6.4'),
+  push('bpf_list_push_front', '6.2'),
+  push('bpf_list_push_back', '6.2'),
+  pop('bpf_list_pop_front'),
+  pop('bpf_list_pop_back'),
+  peek('bpf_list_front'),
+  peek('bpf_list_back'),
+];

@@ -1,0 +1,76 @@
+/**
+ * bpf_spin_lock (#93) / bpf_spin_unlock (#94), both 5.1; the lock lives in a map value / global
+ * section or (6.2+) in an owned local object. Since 6.3, bpf_spin_unlock ends every non-owning
+ * reference. On ≥ 6.13 logs the held lock is an entry of the reference table (`refs=`), with the
+ * locked object's `id` (0 for map values / globals without one).
+ *
+ * Contract: lock sets PathState.lock; unlock without a lock is `lock-not-held`; exit with a lock
+ * held is checked by the replayer (`exit-while-locked`).
+ */
+import { fieldAt, mapFieldAt } from '../btf-layout.ts';
+import type { HeldLock } from '../path-state.ts';
+import type { MReg } from '../regs.ts';
+import type { CallRule, ModelApi } from './types.ts';
+
+export interface LockApi {
+  /** Whether the log's kernel keeps locks in the reference table. */
+  readonly logLocksInRefs: boolean;
+}
+
+function lockOf(m: ModelApi, r: MReg | undefined): HeldLock {
+  const off = r?.off ?? 0;
+  const id = r?.nid ?? 0;
+  if (r?.k === 'ptr' && r.base === 'map_value') {
+    const map = r.map ?? '?';
+    const f = mapFieldAt(m.layout, r.map, off);
+    const name = f ? (f.region === 'global' ? `${map}:${f.name}` : `map ${map}[value].${f.name}`) : `map ${map}[value]+${off}`;
+    return { name, alloc: `map:${map}`, id };
+  }
+  if (r?.own !== undefined && r.obj !== undefined) {
+    const f = r.btf !== undefined ? fieldAt(m.layout, r.btf, off) : undefined;
+    return { name: `${m.objName(r.obj)}.${f?.name ?? `+${off}`}`, alloc: `obj:${r.obj}`, id };
+  }
+  return { name: `lock+${off}`, alloc: '?', id };
+}
+
+export function lockRules(api: LockApi): CallRule[] {
+  const lock = (name: string, helper: number | undefined, since: string): CallRule => {
+    const rule: CallRule = {
+      name,
+      since,
+      apply(m, call) {
+        const l = lockOf(m, call.args[0]);
+        m.s.lock = l;
+        if (api.logLocksInRefs) m.s.refs.push({ id: l.id, kind: 'lock' });
+        return undefined;
+      },
+    };
+    if (helper !== undefined) rule.helper = helper;
+    return rule;
+  };
+  const unlock = (name: string, helper: number | undefined, since: string): CallRule => {
+    const rule: CallRule = {
+      name,
+      since,
+      apply(m) {
+        if (m.s.lock === null) {
+          m.finding('lock-not-held', [], `${name} without a held lock`);
+          return undefined;
+        }
+        m.s.lock = null;
+        const i = m.s.refs.findIndex((e) => e.kind === 'lock');
+        if (i >= 0) m.s.refs.splice(i, 1);
+        m.invalidateNonOwning();
+        return undefined;
+      },
+    };
+    if (helper !== undefined) rule.helper = helper;
+    return rule;
+  };
+  return [
+    lock('bpf_spin_lock', 93, '5.1'),
+    unlock('bpf_spin_unlock', 94, '5.1'),
+    lock('bpf_res_spin_lock', undefined, '6.15'),
+    unlock('bpf_res_spin_unlock', undefined, '6.15'),
+  ];
+}
