@@ -38,7 +38,7 @@ export async function storeBtfFile(db: Db, path: string): Promise<StoredBtf> {
   const loaded = await loadBtfFile(abs);
   const { btf, format } = loaded;
   // A .bpf.o gives exact global-variable offsets from its ELF symbols.
-  const summary = summarizeBtf(btf, { source: abs, dataLayout: loaded.dataLayout });
+  const summary = summarizeBtf(btf, { dataLayout: loaded.dataLayout });
   const typeCount = btf.types.length - 1;
   const info = db
     .prepare(
