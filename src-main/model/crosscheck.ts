@@ -19,6 +19,7 @@ import {
   kernelOwnership,
   modelOwnership,
   plainFromKernel,
+  touch,
   type KernelOwnership,
   type MReg,
 } from './regs.ts';
@@ -48,7 +49,10 @@ export function fillRefs(s: PathState, ck: Checker): void {
   const fix = (r: MReg | undefined): void => {
     if (r && r.own === 'own' && r.ref === undefined && r.obj !== undefined) {
       const ref = ck.refOfObj(r.obj);
-      if (ref !== undefined) r.ref = ref;
+      if (ref !== undefined) {
+        r.ref = ref;
+        touch(r);
+      }
     }
   };
   for (const f of s.frames) {
@@ -130,6 +134,7 @@ function adoptValue(mr: MReg | undefined, kv: RegValue): MReg | undefined {
     if (mr && mr.own !== undefined && t?.kind === 'typed') {
       if (t.attrs.id !== undefined) mr.nid = t.attrs.id;
       else delete mr.nid;
+      touch(mr);
     }
     return mr;
   }
@@ -175,6 +180,22 @@ function seedValue(base: MReg | undefined, kv: RegValue, ck: Checker): MReg {
   return plain;
 }
 
+/** Blind start (no printed state yet): take every printed value, ownership included, as the start. */
+export function seedPartial(s: PathState, parsed: ParsedState, ck: Checker): void {
+  const fr = s.frames[parsed.frame ?? 0];
+  if (fr === undefined) return;
+  for (const e of parsed.regs) fr.regs[e.reg] = seedValue(fr.regs[e.reg], e.value, ck);
+  for (const e of parsed.stack) {
+    if (e.value.kind === 'slot' && e.value.spilled === undefined) fr.slots.set(e.off, { bytes: e.value.bytes });
+    else fr.slots.set(e.off, { spill: seedValue(fr.slots.get(e.off)?.spill, e.value, ck) });
+  }
+  if (parsed.refs !== undefined) {
+    const locks = s.refs.filter((e) => e.kind === 'lock');
+    s.refs = parsed.refs.map((id) => ({ id, kind: 'ptr' as const, obj: ck.objByRef(id) ?? ck.snapshotObject(id, '?') }));
+    s.refs.push(...locks);
+  }
+}
+
 /**
  * The state a restarted path begins with: registers/slots as printed (with the model's object
  * knowledge), the model's reference table / lock / placements from `base` when there is one.
@@ -183,7 +204,7 @@ export function reseed(base: PathState | undefined, parsed: ParsedState, at: num
   const fno = parsed.frame ?? 0;
   const s: PathState = base ?? { frames: [], cur: fno, refs: [], lock: null, placed: new Map(), path: [at] };
   while (s.frames.length <= fno) s.frames.push(newFrame());
-  s.frames.length = Math.max(fno + 1, Math.min(s.frames.length, fno + 1));
+  s.frames.length = fno + 1;
   s.cur = fno;
   const old = s.frames[fno] as Frame;
   const fr: Frame = newFrame();
@@ -195,6 +216,7 @@ export function reseed(base: PathState | undefined, parsed: ParsedState, at: num
     else fr.slots.set(e.off, { spill: seedValue(old.slots.get(e.off)?.spill, e.value, ck) });
   }
   s.frames[fno] = fr;
+  delete s.blind;
   if (base === undefined && parsed.refs !== undefined) {
     for (const id of parsed.refs) {
       const obj = ck.objByRef(id);

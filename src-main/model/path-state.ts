@@ -6,7 +6,7 @@
  * Contract: `cloneState` gives an independent copy (used for pushed branches); `flatten` gives the
  * flat key → value map that the step store diffs. Holder names follow types.ts.
  */
-import { regText, type MReg, type MSlot } from './regs.ts';
+import { copyReg, encodeReg, regText, type MReg, type MSlot } from './regs.ts';
 
 export interface Frame {
   regs: (MReg | undefined)[];
@@ -38,6 +38,8 @@ export interface PathState {
   /** objectId → holder. */
   placed: Map<number, string>;
   path: number[];
+  /** The path began without a printed state (rotated log head): the model cannot judge yet. */
+  blind?: boolean;
 }
 
 export function newFrame(): Frame {
@@ -49,10 +51,7 @@ export function initialState(): PathState {
 }
 
 function cloneReg(r: MReg | undefined): MReg | undefined {
-  if (r === undefined) return undefined;
-  const c: MReg = { ...r };
-  if (r.flags) c.flags = [...r.flags];
-  return c;
+  return r === undefined ? undefined : copyReg(r);
 }
 
 export function cloneFrame(f: Frame): Frame {
@@ -77,6 +76,7 @@ export function cloneState(s: PathState): PathState {
     lock: s.lock ? { ...s.lock } : null,
     placed: new Map(s.placed),
     path: [...s.path],
+    ...(s.blind ? { blind: true } : {}),
   };
 }
 
@@ -132,8 +132,14 @@ export function printedRefs(s: PathState): number[] | undefined {
   return s.refs.filter((e) => e.id).map((e) => e.id as number);
 }
 
-export function encodeReg(r: MReg): string {
-  return JSON.stringify(r);
+const REG_KEYS: string[][] = [];
+function regKey(f: number, i: number): string {
+  let row = REG_KEYS[f];
+  if (row === undefined) {
+    row = Array.from({ length: 11 }, (_, k) => `f${f}.R${k}`);
+    REG_KEYS[f] = row;
+  }
+  return row[i] as string;
 }
 
 /** Flat key → value map of the state (stable keys; used by the step store). */
@@ -147,9 +153,9 @@ export function flatten(s: PathState): Map<string, string> {
     m.set(`f${f}`, fr.cb ? 'cb' : '');
     for (let i = 0; i < fr.regs.length; i++) {
       const r = fr.regs[i];
-      if (r) m.set(`f${f}.R${i}`, encodeReg(r));
+      if (r) m.set(regKey(f, i), encodeReg(r));
     }
-    for (const [off, slot] of fr.slots) m.set(`f${f}.fp${off}`, JSON.stringify(slot));
+    for (const [off, slot] of fr.slots) m.set(`f${f}.fp${off}`, slot.spill ? encodeReg(slot.spill) : `{"bytes":"${slot.bytes ?? '?'}"}`);
   }
   if (s.refs.length > 0) m.set('refs', JSON.stringify(s.refs));
   if (s.lock) m.set('lock', JSON.stringify(s.lock));

@@ -39,6 +39,34 @@ export interface MReg {
   raw?: string;
 }
 
+/**
+ * Encoding cache (step store): values are encoded once and re-used while unchanged. Code that
+ * mutates an MReg in place must call `touch` on it.
+ */
+const encoded = new WeakMap<MReg, string>();
+
+export function encodeReg(r: MReg): string {
+  let e = encoded.get(r);
+  if (e === undefined) {
+    e = JSON.stringify(r);
+    encoded.set(r, e);
+  }
+  return e;
+}
+
+export function touch(r: MReg): void {
+  encoded.delete(r);
+}
+
+/** Copy a value (sharing its cached encoding). */
+export function copyReg(r: MReg): MReg {
+  const c: MReg = { ...r };
+  if (r.flags) c.flags = [...r.flags];
+  const e = encoded.get(r);
+  if (e !== undefined) encoded.set(c, e);
+  return c;
+}
+
 export interface MSlot {
   /** 8 slot bytes as printed when no register is spilled (e.g. `0000????`). */
   bytes?: string;

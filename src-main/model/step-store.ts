@@ -91,8 +91,8 @@ export function decodeState(flat: Map<string, string>): StateView {
     else if ((m = /^f(\d+)$/.exec(k))) frame(Number(m[1])).cb = v === 'cb';
     else if ((m = /^f(\d+)\.R(\d+)$/.exec(k))) frame(Number(m[1])).regs[`R${m[2]}`] = regView(JSON.parse(v) as MReg);
     else if ((m = /^f(\d+)\.fp(-?\d+)$/.exec(k))) {
-      const slot = JSON.parse(v) as MSlot;
-      frame(Number(m[1])).slots[`fp${m[2]}`] = slot.spill ? regView(slot.spill) : { text: slot.bytes ?? '?' };
+      const slot = JSON.parse(v) as MReg | MSlot;
+      frame(Number(m[1])).slots[`fp${m[2]}`] = 'k' in slot ? regView(slot) : { text: slot.bytes ?? '?' };
     }
   }
   return view;

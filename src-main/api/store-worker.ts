@@ -1,0 +1,56 @@
+/**
+ * The store worker thread: owns the database handle the app reads through (SQLite never runs on a
+ * request thread or Electron's main thread) and answers `StoreMethod` requests one at a time.
+ *
+ * Protocol (worker-client.ts is the other side): workerData { dbPath }; posts { type: 'ready' } or
+ * { type: 'fatal', message } once; then for each { id, method, input } (already validated) posts
+ * { id, ok: true, result } or { id, ok: false, code, message }.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openDatabase } from '../store/db.ts';
+import { createStoreHandlers } from '../services/app-service.ts';
+import { STORE_METHODS, type StoreMethod } from './contract.ts';
+import { AppError } from './errors.ts';
+
+export interface StoreRequest {
+  id: number;
+  method: StoreMethod;
+  input: unknown;
+}
+
+export type StoreReply =
+  | { type: 'ready' }
+  | { type: 'fatal'; message: string }
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; code: string; message: string };
+
+const port = parentPort;
+if (!port) throw new Error('store-worker must run in a worker thread');
+const { dbPath } = workerData as { dbPath: string };
+
+let handlers: ReturnType<typeof createStoreHandlers>;
+try {
+  handlers = createStoreHandlers(openDatabase(dbPath));
+  port.postMessage({ type: 'ready' } satisfies StoreReply);
+} catch (e) {
+  port.postMessage({ type: 'fatal', message: (e as Error).message } satisfies StoreReply);
+  process.exit(1);
+}
+
+port.on('message', async (req: StoreRequest) => {
+  try {
+    if (!(STORE_METHODS as readonly string[]).includes(req.method)) throw new AppError('not-found', `not a store method: ${req.method}`);
+    const h = handlers[req.method] as (i: unknown) => unknown;
+    const result = await h(req.input);
+    port.postMessage({ id: req.id, ok: true, result } satisfies StoreReply);
+  } catch (e) {
+    const known = e instanceof AppError;
+    if (!known) console.error(`kptrscope store worker: ${req.method}:`, e);
+    port.postMessage({
+      id: req.id,
+      ok: false,
+      code: known ? e.code : 'internal',
+      message: known ? e.message : `internal error in ${req.method}`,
+    } satisfies StoreReply);
+  }
+});

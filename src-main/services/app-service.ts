@@ -1,0 +1,242 @@
+/**
+ * The app's store-side handlers: every contract method that reads or changes the database, over
+ * one better-sqlite3 handle. Used by the store worker (src-main/api/store-worker.ts) that both the
+ * browser host and Electron main run, so SQLite never runs on a request or UI thread.
+ *
+ * Contract: `createStoreHandlers(db)` → Handlers<StoreMethod>; inputs are already validated by the
+ * dispatcher; errors are `AppError` (code + one sentence). Per-run indexes, BTF facts and the last
+ * walk are cached here and dropped when a run is deleted.
+ */
+import type { Db } from '../store/db.ts';
+import { deleteRun, getPrograms, getRun, listRuns } from '../store/queries/runs.ts';
+import type { ProgramSummary } from '../ingest/verifier-log/program-state.ts';
+import { AppError } from '../api/errors.ts';
+import type {
+  Handlers,
+  Input,
+  KernelState,
+  ProgramInfo,
+  RegisterState,
+  RunInfo,
+  StoreMethod,
+} from '../api/contract.ts';
+import { K, RunIndexCache, type RunIndex, type View } from './run-index.ts';
+import { BadQueryError, findInsn, logWindow, search, stepFrom, stepOrdinal, timeline } from './log-service.ts';
+import { BtfFacts, loadBtfFacts } from './btf-facts.ts';
+import { Walker, WalkState, walkRange, walkStart, type Holder } from './kernel-walk.ts';
+import { graphSnapshot } from './graph-service.ts';
+import { kernelFinding } from './finding-service.ts';
+
+function programInfo(p: ProgramSummary): ProgramInfo {
+  return {
+    index: p.index,
+    name: p.name,
+    verdict: p.verdict,
+    error: p.error,
+    failInsn: p.verdict === 'rejected' ? p.failInsn : null,
+    failLine: p.verdict === 'rejected' ? p.failLine : null,
+    insnsProcessed: p.stats.insnsProcessed ?? null,
+    firstLine: p.firstLine,
+    lastLine: p.lastLine,
+    lines: p.lines,
+    unknownLines: p.unknownLines,
+    truncation: p.truncation,
+    loaderError: p.loaderError,
+    logLevel: p.logLevel,
+  };
+}
+
+function runBtf(db: Db, runId: number): RunInfo['btf'] {
+  return (
+    db
+      .prepare('SELECT b.id, b.source, b.format, b.type_count FROM run_btf r JOIN btf_files b ON b.id = r.btf_id WHERE r.run_id = ? ORDER BY b.id')
+      .all(runId) as { id: number; source: string; format: string; type_count: number }[]
+  ).map((b) => ({ id: b.id, source: b.source, format: b.format, types: b.type_count }));
+}
+
+function runInfo(db: Db, runId: number): RunInfo | null {
+  const r = getRun(db, runId);
+  if (!r) return null;
+  return {
+    id: r.id,
+    source: r.source,
+    sourceName: r.sourceName,
+    sizeBytes: r.sizeBytes,
+    formats: r.formats,
+    kernel: r.kernel,
+    kernelHints: r.kernelHints,
+    lines: r.lines,
+    unknownLines: r.unknownLines,
+    createdAt: r.createdAt,
+    programs: getPrograms(db, runId).map(programInfo),
+    btf: runBtf(db, runId),
+  };
+}
+
+function regOrder(name: string): number {
+  const m = /^(?:frame(\d+)\.)?(?:R(\d+)|fp(-?\d+))$/.exec(name);
+  if (!m) return 1e9;
+  const frame = Number(m[1] ?? 0) * 10_000;
+  return m[2] !== undefined ? frame + Number(m[2]) : frame + 100 - Number(m[3]);
+}
+
+function registerState(h: Holder, changed: Set<string>): RegisterState {
+  const v = h.value.kind === 'slot' && h.value.spilled ? h.value.spilled : h.value;
+  const r: RegisterState = { name: h.name, text: h.text, line: h.line, changed: changed.has(h.name) };
+  if (v.kind === 'typed') {
+    if (v.attrs.refObjId !== undefined) r.refObjId = v.attrs.refObjId;
+    if (v.attrs.nonOwnRef || h.inferredNonOwning) r.nonOwning = true;
+    if (v.maybeNull) r.maybeNull = true;
+  }
+  return r;
+}
+
+function kernelState(w: WalkState, fromLine: number, partial: boolean): KernelState {
+  const regs: RegisterState[] = [];
+  const slots: RegisterState[] = [];
+  for (const f of [...w.frames.keys()].sort((a, b) => a - b)) {
+    const fs = w.frames.get(f);
+    if (!fs) continue;
+    for (const h of fs.regs.values()) regs.push(registerState(h, w.changed));
+    for (const h of fs.slots.values()) slots.push(registerState(h, w.changed));
+  }
+  regs.sort((a, b) => regOrder(a.name) - regOrder(b.name));
+  slots.sort((a, b) => regOrder(a.name) - regOrder(b.name));
+  return {
+    frame: w.frame,
+    registers: regs,
+    slots,
+    refs: w.refs,
+    lock: w.lock ? { insn: w.lock.insn, line: w.lock.line } : null,
+    fromLine,
+    partial,
+  };
+}
+
+export function createStoreHandlers(db: Db): Handlers<StoreMethod> {
+  const indexes = new RunIndexCache(3);
+  const btfCache = new Map<number, BtfFacts>();
+  const walker = new Walker();
+
+  const index = (runId: number): RunIndex => {
+    const idx = indexes.get(db, runId);
+    if (!idx) throw new AppError('not-found', `no run ${runId} in this database`);
+    return idx;
+  };
+  const viewOf = (idx: RunIndex, program: number, fold: boolean): View => {
+    try {
+      return idx.view(program, fold);
+    } catch (e) {
+      throw new AppError('not-found', (e as Error).message);
+    }
+  };
+  const btfOf = (runId: number): BtfFacts => {
+    let b = btfCache.get(runId);
+    if (!b) btfCache.set(runId, (b = loadBtfFacts(db, runId)));
+    return b;
+  };
+  const clampLine = (v: View, line: number) => Math.min(Math.max(line, v.first), v.last);
+  const walkAt = (i: { runId: number; program: number; line: number }) => {
+    const idx = index(i.runId);
+    const v = viewOf(idx, i.program, false);
+    const line = clampLine(v, i.line);
+    const walk = walker.walkTo(db, idx, btfOf(i.runId), i.program, v.first, line);
+    return { idx, v, line, walk };
+  };
+
+  return {
+    listRuns: () => listRuns(db).map((r) => runInfo(db, r.id)).filter((r): r is RunInfo => r !== null),
+    getRun: ({ runId }) => runInfo(db, runId),
+    deleteRun: ({ runId }) => {
+      indexes.drop(runId);
+      btfCache.delete(runId);
+      walker.reset();
+      return { deleted: deleteRun(db, runId) };
+    },
+    logWindow: ({ runId, program, start, count, fold }) => {
+      const idx = index(runId);
+      return logWindow(db, idx, viewOf(idx, program, fold), start, count);
+    },
+    rowOfLine: ({ runId, program, line, fold }) => {
+      const idx = index(runId);
+      const v = viewOf(idx, program, fold);
+      return { row: idx.rowOfLine(v, line), total: v.total };
+    },
+    search: (i: Input<'search'>) => {
+      const idx = index(i.runId);
+      const v = viewOf(idx, i.program, i.fold ?? false);
+      try {
+        return search(db, idx, v, {
+          query: i.query,
+          regex: i.regex,
+          caseSensitive: i.caseSensitive,
+          fromLine: i.fromLine,
+          originLine: i.originLine ?? i.fromLine,
+          direction: i.direction,
+          budgetMs: i.budgetMs ?? 150,
+        });
+      } catch (e) {
+        if (e instanceof BadQueryError) throw new AppError('bad-request', e.message);
+        throw e;
+      }
+    },
+    findInsn: ({ runId, program, insn, fromLine, direction, fold }) => {
+      const idx = index(runId);
+      return findInsn(idx, viewOf(idx, program, fold ?? false), insn, fromLine, direction);
+    },
+    stepFrom: ({ runId, program, line, unit, direction, fold }) => {
+      const idx = index(runId);
+      return stepFrom(db, idx, viewOf(idx, program, fold ?? false), line, unit, direction);
+    },
+    stateAt: (i) => {
+      const { idx, v, line, walk } = walkAt(i);
+      return {
+        line,
+        insn: walk.state.insn,
+        step: stepOrdinal(idx, v.first, line),
+        kernel: kernelState(walk.state, walk.fromLine, walk.partial),
+        model: null,
+        divergences: [],
+      };
+    },
+    graphAt: (i) => {
+      const { idx, v, line, walk } = walkAt(i);
+      return graphSnapshot(walk.state, btfOf(i.runId), { step: stepOrdinal(idx, v.first, line), line, insn: walk.state.insn });
+    },
+    finding: ({ runId, program }) => {
+      const idx = index(runId);
+      const p = idx.programs.find((x) => x.index === program) ?? idx.programs[0];
+      if (!p) throw new AppError('not-found', `run ${runId} has no program ${program}`);
+      return kernelFinding(p, idx);
+    },
+    timeline: ({ runId, program, bins }) => {
+      const idx = index(runId);
+      return timeline(db, idx, viewOf(idx, program, false), bins);
+    },
+    lifetime: ({ runId, program, line, objectId }) => {
+      const idx = index(runId);
+      const v = viewOf(idx, program, false);
+      const at = clampLine(v, line);
+      const btf = btfOf(runId);
+      const { from } = walkStart(idx, v.first, at);
+      // A fresh walk (the cached one belongs to stepping): to the line, then on until the object
+      // ends or the path does (at most 5000 lines further).
+      const w = new WalkState();
+      let end = at;
+      for (let l = at + 1; l <= Math.min(v.last, at + 5000); l++) {
+        if (idx.kinds[l - 1] === K.branch) break;
+        end = l;
+      }
+      walkRange(db, idx, btf, w, from, end, program);
+      const ref = objectId.startsWith('obj:') ? Number(objectId.slice(4)) : null;
+      const holder = objectId.replace(/^(?:reg|slot):/, '');
+      const events = w.events.filter((e) => (ref !== null ? e.refId === ref : e.text.startsWith(`${holder} `) || e.text.includes(` ${holder} `)));
+      const o = ref !== null ? w.objects.get(ref) : undefined;
+      return {
+        objectId,
+        label: o ? `${o.type} #${o.refId}` : btf.nodeLabel(objectId, w),
+        events: events.map((e) => ({ line: e.line, insn: e.insn, text: e.text })),
+      };
+    },
+  };
+}

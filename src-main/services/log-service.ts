@@ -1,0 +1,268 @@
+/**
+ * Log navigation over a RunIndex: windows of rows, row ↔ line, text/regex search, jump to an
+ * instruction, stepping by instruction / ownership event / error / path, and timeline bins.
+ *
+ * Contract: every function answers from the in-memory kind/insn columns plus the few blocks it has
+ * to read; nothing reads a whole log at once. Search scans block by block within a time budget and
+ * says where to resume. "Ownership events" are, from the kernel's log alone, executions of the
+ * helpers and kfuncs that acquire, release, move or lock references (see EVENT_CALL_RE).
+ */
+import type { Db } from '../store/db.ts';
+import type { LogLine, LogWindow, SearchResult, StepTarget, Timeline } from '../api/contract.ts';
+import { kindFromCode } from '../ingest/verifier-log/records.ts';
+import { K, lineText, type RunIndex, type View } from './run-index.ts';
+
+export class BadQueryError extends Error {}
+
+export function logWindow(db: Db, idx: RunIndex, v: View, start: number, count: number): LogWindow {
+  const lines: LogLine[] = [];
+  const end = Math.min(v.total, start + count);
+  for (let row = start; row < end; row++) {
+    const line = idx.lineOfRow(v, row);
+    lines.push({ row, line, kind: kindFromCode(idx.kindAt(line)), insn: idx.insnAt(line), text: idx.textAt(db, line) });
+  }
+  return { total: v.total, lines };
+}
+
+function target(idx: RunIndex, v: View, line: number): StepTarget {
+  return { line, row: idx.rowOfLine(v, line), insn: idx.insnAt(line) };
+}
+
+function shown(idx: RunIndex, v: View, line: number): boolean {
+  return !(v.lines && idx.kindAt(line) === K.source);
+}
+
+/** Next/previous line in [v.first, v.last] (no wrap) satisfying `pred`. */
+function scan(v: View, from: number, dir: 'next' | 'prev', pred: (line: number) => boolean): number | null {
+  if (dir === 'next') {
+    for (let l = Math.max(from + 1, v.first); l <= v.last; l++) if (pred(l)) return l;
+  } else {
+    for (let l = Math.min(from - 1, v.last); l >= v.first; l--) if (pred(l)) return l;
+  }
+  return null;
+}
+
+export function findInsn(idx: RunIndex, v: View, insn: number, fromLine: number, dir: 'next' | 'prev'): StepTarget | null {
+  const pred = (l: number) => idx.kinds[l - 1] === K.insn && idx.insns[l - 1] === insn;
+  let hit = scan(v, fromLine, dir, pred);
+  // Wrap around once, like an editor's find.
+  if (hit === null) hit = scan(v, dir === 'next' ? v.first - 1 : v.last + 1, dir, pred);
+  return hit === null ? null : target(idx, v, hit);
+}
+
+/** Calls that acquire, release, move or lock references (names as the kernel prints them). */
+export const EVENT_CALL_RE =
+  /\bcall (bpf_\w*?(?:acquire|release|obj_new|obj_drop|kptr_xchg|list_push|list_pop|rbtree_add|rbtree_remove|rbtree_first|list_front|list_back|spin_lock|spin_unlock|_from_id|_from_pid|_from_vpid|cpumask_create|ringbuf_reserve|ringbuf_submit|ringbuf_discard|sk_lookup|skc_lookup|get_task_stack|dynptr_from)\w*)/;
+
+const eventCache = new WeakMap<RunIndex, Map<string, Map<number, string>>>();
+
+/**
+ * Instructions of the view that are ownership events → the called function, from one printed
+ * line of each distinct instruction (the same insn index is the same instruction everywhere).
+ */
+export function eventInsns(db: Db, idx: RunIndex, v: View): Map<number, string> {
+  let perRun = eventCache.get(idx);
+  if (!perRun) eventCache.set(idx, (perRun = new Map()));
+  const key = `${v.first}:${v.last}`;
+  const hit = perRun.get(key);
+  if (hit) return hit;
+  const firstLineOf = new Map<number, number>();
+  for (let l = v.first; l <= v.last; l++) {
+    if (idx.kinds[l - 1] !== K.insn) continue;
+    const insn = idx.insns[l - 1] ?? -1;
+    if (!firstLineOf.has(insn)) firstLineOf.set(insn, l);
+  }
+  const out = new Map<number, string>();
+  for (const [insn, line] of firstLineOf) {
+    const m = EVENT_CALL_RE.exec(idx.textAt(db, line));
+    if (m?.[1]) out.set(insn, m[1]);
+  }
+  perRun.set(key, out);
+  return out;
+}
+
+export function stepFrom(
+  db: Db,
+  idx: RunIndex,
+  v: View,
+  fromLine: number,
+  unit: 'insn' | 'event' | 'error' | 'path',
+  dir: 'next' | 'prev',
+): StepTarget | null {
+  let pred: (l: number) => boolean;
+  switch (unit) {
+    case 'insn':
+      pred = (l) => idx.kinds[l - 1] === K.insn;
+      break;
+    case 'error':
+      pred = (l) => idx.kinds[l - 1] === K.error;
+      break;
+    case 'path':
+      pred = (l) => idx.kinds[l - 1] === K.branch;
+      break;
+    case 'event': {
+      const ev = eventInsns(db, idx, v);
+      pred = (l) => (idx.kinds[l - 1] === K.insn && ev.has(idx.insns[l - 1] ?? -1)) || idx.kinds[l - 1] === K.error;
+      break;
+    }
+  }
+  const hit = scan(v, fromLine, dir, (l) => shown(idx, v, l) && pred(l));
+  return hit === null ? null : target(idx, v, hit);
+}
+
+/** Ordinal of the instruction record at or before `line` within the view's range (-1: none). */
+export function stepOrdinal(idx: RunIndex, first: number, line: number): number {
+  let n = -1;
+  for (let l = first; l <= line; l++) if (idx.kinds[l - 1] === K.insn) n++;
+  return n;
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export interface SearchOptions {
+  query: string;
+  regex: boolean;
+  caseSensitive: boolean;
+  /** Where this search started (the cycle ends there); `fromLine` moves on when resuming. */
+  originLine: number;
+  fromLine: number;
+  direction: 'next' | 'prev';
+  budgetMs: number;
+}
+
+function compile(o: SearchOptions): RegExp {
+  try {
+    return new RegExp(o.regex ? o.query : escapeRe(o.query), `g${o.caseSensitive ? '' : 'i'}m`);
+  } catch (e) {
+    throw new BadQueryError(`invalid regular expression: ${(e as Error).message}`);
+  }
+}
+
+/** The ranges still to scan, in scan order: after `from` up to the end, then wrapped back to the origin. */
+function searchRanges(v: View, origin: number, from: number, forward: boolean): { lo: number; hi: number; wrapped: boolean }[] {
+  const o = Math.min(Math.max(origin, v.first), v.last);
+  const f = Math.min(Math.max(from, v.first), v.last);
+  const out: { lo: number; hi: number; wrapped: boolean }[] = [];
+  if (forward) {
+    // Cycle: o+1 … last, first … o.
+    const inFirstLeg = f >= o;
+    if (inFirstLeg) {
+      if (f + 1 <= v.last) out.push({ lo: f + 1, hi: v.last, wrapped: false });
+      out.push({ lo: v.first, hi: o, wrapped: true });
+    } else if (f + 1 <= o) out.push({ lo: f + 1, hi: o, wrapped: true });
+  } else {
+    // Cycle: o-1 … first, last … o.
+    const inFirstLeg = f <= o;
+    if (inFirstLeg) {
+      if (f - 1 >= v.first) out.push({ lo: v.first, hi: f - 1, wrapped: false });
+      out.push({ lo: o, hi: v.last, wrapped: true });
+    } else if (f - 1 >= o) out.push({ lo: o, hi: f - 1, wrapped: true });
+  }
+  return out;
+}
+
+/**
+ * Next/previous match after/before `fromLine`, wrapping around the view once (back to
+ * `originLine`). Matches inside a line only. Reads one block at a time; stops when over budget.
+ */
+export function search(db: Db, idx: RunIndex, v: View, o: SearchOptions): SearchResult {
+  const re = compile(o);
+  const t0 = performance.now();
+  const forward = o.direction === 'next';
+  let scanned = 0;
+  let wrapped = false;
+  for (const r of searchRanges(v, o.originLine, o.fromLine, forward)) {
+    wrapped = r.wrapped;
+    let line = forward ? r.lo : r.hi;
+    while (forward ? line <= r.hi : line >= r.lo) {
+      const b = idx.block(db, idx.blockOf(line));
+      const blockLast = b.firstLine + b.lineCount - 1;
+      const lo = forward ? line : Math.max(r.lo, b.firstLine);
+      const hi = forward ? Math.min(r.hi, blockLast) : line;
+      const hit = matchInBlock(idx, v, b, re, lo, hi, forward);
+      if (hit) {
+        return {
+          match: { line: hit.line, row: idx.rowOfLine(v, hit.line), start: hit.start, end: hit.end },
+          resumeLine: hit.line,
+          done: false,
+          wrapped,
+          scannedLines: scanned + (forward ? hit.line - lo : hi - hit.line) + 1,
+        };
+      }
+      scanned += hi - lo + 1;
+      line = forward ? hi + 1 : lo - 1;
+      const more = forward ? line <= r.hi : line >= r.lo;
+      if (performance.now() - t0 > o.budgetMs && (more || r.wrapped === false)) {
+        return { match: null, resumeLine: forward ? hi : lo, done: false, wrapped, scannedLines: scanned };
+      }
+    }
+  }
+  return { match: null, resumeLine: o.fromLine, done: true, wrapped, scannedLines: scanned };
+}
+
+function matchInBlock(
+  idx: RunIndex,
+  v: View,
+  b: ReturnType<RunIndex['block']>,
+  re: RegExp,
+  lo: number,
+  hi: number,
+  forward: boolean,
+): { line: number; start: number; end: number } | null {
+  if (hi < lo) return null;
+  const iLo = lo - b.firstLine;
+  const iHi = hi - b.firstLine;
+  let best: { line: number; start: number; end: number } | null = null;
+  // Run the regex over the block's text from line iLo; map offsets back to lines.
+  re.lastIndex = b.starts[iLo] ?? 0;
+  const endOff = (b.starts[iHi + 1] ?? b.text.length + 1) - 1;
+  let li = iLo;
+  for (;;) {
+    const m = re.exec(b.text);
+    if (!m || m.index >= endOff) break;
+    if (m[0].length === 0) re.lastIndex++;
+    while (li + 1 <= iHi && (b.starts[li + 1] ?? Infinity) <= m.index) li++;
+    const line = b.firstLine + li;
+    const start = m.index - (b.starts[li] ?? 0);
+    // Skip matches in hidden (folded) lines, and zero-length matches on a line's terminator.
+    if (shown(idx, v, line) && start <= lineText(b, li).length) {
+      best = { line, start, end: start + m[0].length };
+      if (forward) return best;
+      // Backward: keep the last match of the range; jump to the next line.
+      re.lastIndex = Math.max(re.lastIndex, b.starts[li + 1] ?? b.text.length);
+    }
+  }
+  return best;
+}
+
+const EVENT_LABEL = (name: string) => name.replace(/^bpf_/, '').replace(/_impl$/, '');
+
+export function timeline(db: Db, idx: RunIndex, v: View, nBins: number, budgetMs = 400): Timeline {
+  const t0 = performance.now();
+  const ev = eventInsns(db, idx, v);
+  const bins = Array.from({ length: nBins }, () => ({ events: 0, errors: 0, paths: 0 }));
+  const events: Timeline['events'] = [];
+  const per = v.total / nBins;
+  let partial = false;
+  for (let row = 0; row < v.total; row++) {
+    if ((row & 0xffff) === 0 && performance.now() - t0 > budgetMs) {
+      partial = true;
+      break;
+    }
+    const line = v.lines ? (v.lines[row] ?? 0) : v.first + row;
+    const k = idx.kinds[line - 1];
+    const bin = bins[Math.min(nBins - 1, Math.floor(row / per))];
+    if (!bin) continue;
+    if (k === K.insn) {
+      const name = ev.get(idx.insns[line - 1] ?? -1);
+      if (name !== undefined) {
+        bin.events++;
+        if (events.length < 500) events.push({ row, line, insn: idx.insns[line - 1] ?? -1, label: EVENT_LABEL(name) });
+      }
+    } else if (k === K.error) bin.errors++;
+    else if (k === K.branch) bin.paths++;
+  }
+  return { total: v.total, bins, events, eventInsns: [...ev.keys()].sort((a, b) => a - b), partial };
+}

@@ -1,0 +1,44 @@
+/**
+ * Where the window is: the library, or a run (program, selected line). Kept in the URL hash
+ * (`#/run/3/0/125`) so reloads and back/forward work; `go()` changes it.
+ */
+export type Route = { view: 'library' } | { view: 'run'; runId: number; program: number; line: number | null };
+
+function parse(hash: string): Route {
+  const m = /^#\/run\/(\d+)(?:\/(-?\d+))?(?:\/(\d+))?/.exec(hash);
+  if (!m) return { view: 'library' };
+  return { view: 'run', runId: Number(m[1]), program: m[2] !== undefined ? Number(m[2]) : 0, line: m[3] !== undefined ? Number(m[3]) : null };
+}
+
+function format(r: Route): string {
+  return r.view === 'library' ? '#/' : `#/run/${r.runId}/${r.program}${r.line !== null ? `/${r.line}` : ''}`;
+}
+
+class Router {
+  current = $state<Route>(parse(location.hash));
+
+  constructor() {
+    window.addEventListener('hashchange', () => {
+      const next = parse(location.hash);
+      if (format(next) !== format(this.current)) this.current = next;
+    });
+  }
+
+  go(r: Route, replace = false): void {
+    this.current = r;
+    const h = format(r);
+    if (location.hash !== h) {
+      if (replace) history.replaceState(null, '', h);
+      else history.pushState(null, '', h);
+    }
+  }
+
+  /** Update the selected line without adding history entries. */
+  setLine(line: number): void {
+    const r = this.current;
+    if (r.view !== 'run' || r.line === line) return;
+    this.go({ ...r, line }, true);
+  }
+}
+
+export const router = new Router();

@@ -1,0 +1,6 @@
+// Type of .svelte imports for tsc (svelte-check type-checks the components themselves).
+declare module '*.svelte' {
+  import type { Component } from 'svelte';
+  const component: Component;
+  export default component;
+}

@@ -1,0 +1,59 @@
+/** Test helpers for the model: parse a fixture log and its program BTF, replay each program. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseBtfText } from '../../src-main/ingest/btf/bpftool-text.ts';
+import type { LogRecord } from '../../src-main/ingest/verifier-log/records.ts';
+import type { ProgramSummary } from '../../src-main/ingest/verifier-log/program-state.ts';
+import { layoutFromBtf, type BtfLayout } from '../../src-main/model/btf-layout.ts';
+import { replayProgram } from '../../src-main/model/replay.ts';
+import type { ReplayResult } from '../../src-main/model/types.ts';
+import { LOGS_618 } from '../helpers/fixtures.ts';
+import { parseFile } from '../helpers/parse.ts';
+
+const layouts = new Map<string, BtfLayout>();
+
+export function layoutFor(btfTxtPath: string): BtfLayout | undefined {
+  if (!existsSync(btfTxtPath)) return undefined;
+  let l = layouts.get(btfTxtPath);
+  if (!l) {
+    l = layoutFromBtf(parseBtfText(readFileSync(btfTxtPath, 'utf8')));
+    layouts.set(btfTxtPath, l);
+  }
+  return l;
+}
+
+export interface ProgramRun {
+  summary: ProgramSummary;
+  records: LogRecord[];
+  result: ReplayResult;
+}
+
+export function recordsOf(records: LogRecord[], program: number): LogRecord[] {
+  return records.filter((r) => r.program === program);
+}
+
+export async function replayFile(
+  path: string,
+  btfTxt: string | undefined,
+  opts: { kernelProfile?: string; filter?: (r: LogRecord) => boolean } = {},
+): Promise<ProgramRun[]> {
+  const { records, programs } = await parseFile(path);
+  const layout = btfTxt ? layoutFor(btfTxt) : undefined;
+  return programs.map((summary) => {
+    let recs = recordsOf(records, summary.index);
+    if (opts.filter) recs = recs.filter(opts.filter);
+    const ctx: { btf?: BtfLayout; kernelProfile?: string; name: string } = { name: summary.name };
+    if (layout) ctx.btf = layout;
+    if (opts.kernelProfile) ctx.kernelProfile = opts.kernelProfile;
+    return { summary, records: recs, result: replayProgram(recs, ctx) };
+  });
+}
+
+export function fixtureBtf(prog: string): string {
+  return join(LOGS_618, `${prog}.btf.txt`);
+}
+
+/** Strip what a truncated log would lose: the kernel's error text and the statistics. */
+export function withoutVerdictLines(r: LogRecord): boolean {
+  return r.kind !== 'error' && r.kind !== 'stats' && r.kind !== 'stats-time' && r.kind !== 'stats-stack';
+}
