@@ -12,7 +12,7 @@
 # ~9.2M lines for 24.
 #
 # Environment: BIG_ITERS (loop iterations, default 5000), LOG_LEVEL (default 2),
-# LOG_SIZE (bytes per program, default 134217728).
+# LOG_SIZE (bytes per program, default 134217728), KEEP_OBJ (copy the compiled object there).
 # Tools and bpffs are set up through `capture.sh --tools-only` (root needed).
 set -euo pipefail
 
@@ -57,6 +57,7 @@ if [ "$rc" -ne 0 ] || [ "$ok" -ne "$n" ]; then
 	cat "$work/results" >&2
 	die "only $ok of $n programs loaded cleanly (ENOSPC means LOG_SIZE is too small)"
 fi
+[ -n "${KEEP_OBJ:-}" ] && cp "$work/big_loop.bpf.o" "$KEEP_OBJ"
 bytes=$(stat -c %s "$out")
 lines=$(wc -l < "$out")
 awk -v b="$bytes" -v l="$lines" -v n="$n" -v s="$start" -v e="$end" -v f="$out" 'BEGIN {

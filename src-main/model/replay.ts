@@ -506,6 +506,15 @@ export class Replayer {
     this.finishReturn();
     this.block = null;
     if (afterBranch === insn && this.s) return; // the `N:` copy of the branch snapshot
+    if (this.s && !this.s.blind && insn !== 0) {
+      // ≥ 5.17 prints `N: <state>` on its own line whenever the previous log line was not the
+      // instruction line (after mark_precise lines, after `SCC enter`, after a call's info line):
+      // like a compact suffix it shows only the scratched registers — a delta, not a snapshot.
+      this.setPos(insn, line);
+      this.checkSuffix(parseState(text));
+      this.noteHolders();
+      return;
+    }
     this.setPos(insn, line);
     let base: PathState | undefined = this.s ?? undefined;
     if (!base) {
