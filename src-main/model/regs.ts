@@ -45,7 +45,12 @@ export interface MReg {
  */
 const encoded = new WeakMap<MReg, string>();
 
+const SCALAR_CODE = '{"k":"scalar"}';
+
 export function encodeReg(r: MReg): string {
+  // Unknown scalars carry no ownership: their bounds (adopted from the kernel's print, display
+  // only) change at almost every step and would bloat every delta, so they are stored as "scalar".
+  if (r.k === 'scalar' && r.own === undefined && r.obj === undefined) return SCALAR_CODE;
   let e = encoded.get(r);
   if (e === undefined) {
     e = JSON.stringify(r);

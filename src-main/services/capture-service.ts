@@ -352,13 +352,13 @@ async function captureGuest(ctx: Ctx, spec: string): Promise<KernelCapture> {
     writeInitrd(initrd, base.path, plan, req.objects.map((o) => readFileSync(o)));
     let accel: Accel = req.accel === 'kvm' ? 'kvm' : 'tcg';
     if ((req.accel ?? 'auto') === 'auto' && kvmUsable() && readAccelState(ctx.cacheDir)?.kvm !== 'broken') accel = 'kvm';
-    let run = await bootOnce(ctx, spec, kernel, initrd, work, plan, accel, timeoutSec);
+    let run = await bootOnce(ctx, qemu, spec, kernel, initrd, work, plan, accel, timeoutSec);
     if (accel === 'kvm' && (req.accel ?? 'auto') === 'auto' && (run.result.end === 'no-hello' || (run.result.end === 'failed' && !run.demux.hello))) {
       const why = run.result.end === 'no-hello' ? 'no output within 20 s' : run.result.stderr.trim().split('\n')[0] ?? 'qemu failed';
       writeAccelState(ctx.cacheDir, { hostRelease: hostRelease(), kvm: 'broken', why });
       ctx.progress(`[${spec}] KVM does not work here (${why}); using software emulation (TCG) from now on`);
       accel = 'tcg';
-      run = await bootOnce(ctx, spec, kernel, initrd, work, plan, accel, timeoutSec);
+      run = await bootOnce(ctx, qemu, spec, kernel, initrd, work, plan, accel, timeoutSec);
     } else if (accel === 'kvm' && run.demux.hello) {
       writeAccelState(ctx.cacheDir, { hostRelease: hostRelease(), kvm: 'ok' });
     }
@@ -438,6 +438,7 @@ async function captureGuest(ctx: Ctx, spec: string): Promise<KernelCapture> {
 
 async function bootOnce(
   ctx: Ctx,
+  qemu: string,
   spec: string,
   kernel: CachedKernel,
   initrd: string,
@@ -457,7 +458,7 @@ async function bootOnce(
   });
   ctx.progress(`[${spec}] booting ${kernel.package} (${accel === 'kvm' ? 'KVM' : 'TCG software emulation'}, ${plan.objects.length} object(s))`);
   const result = await runGuest({
-    qemu: findTool('qemu-system-x86_64', 'to boot Debian kernels'),
+    qemu,
     kernel: kernel.vmlinuz,
     initrd,
     append: DEFAULT_APPEND,
