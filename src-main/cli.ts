@@ -10,7 +10,7 @@
  * Exit status: 0 ok, 1 bad input or a failed ingest (each file is all-or-nothing), 2 usage error.
  */
 import { Command, CommanderError } from 'commander';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { openDatabase, defaultDatabasePath, DatabaseOpenError, NewerDatabaseError, type Db } from './store/db.ts';
 import { ingestLog, IngestError, type IngestResult } from './services/ingest-service.ts';
 import { BtfFileError } from './services/btf-service.ts';
@@ -18,6 +18,7 @@ import { getPrograms, getRun, listRuns, programOfLine, readLines, rebuildRecord 
 import { RECORD_KINDS, type RecordKind } from './ingest/verifier-log/records.ts';
 import type { ProgramSummary } from './ingest/verifier-log/program-state.ts';
 import { createProgressBar } from './cli/progress.ts';
+import { replayLog, replayRun, ReplayError, type ProgramReplay, type ReplayRunResult } from './services/replay-service.ts';
 
 export interface CliIo {
   out: (s: string) => void;
@@ -40,6 +41,7 @@ function knownError(e: unknown): e is Error {
     e instanceof DatabaseOpenError ||
     e instanceof NewerDatabaseError ||
     e instanceof UsageError ||
+    e instanceof ReplayError ||
     (e instanceof Error && e.name === 'BtfParseError')
   );
 }
@@ -234,6 +236,84 @@ function cmdShow(io: CliIo, runIdText: string, o: { program?: string; kind?: str
   });
 }
 
+function objectLabel(pr: ProgramReplay, id: number | undefined): string {
+  const o = pr.objects.find((x) => x.id === id);
+  if (!o) return id === undefined ? '-' : `obj${id}`;
+  return `${o.type}${o.refId !== undefined ? `#${o.refId}` : ''}`;
+}
+
+function replayJson(r: ReplayRunResult) {
+  return {
+    runId: r.runId,
+    kernelProfile: r.kernelProfile,
+    programs: r.programs.map((pr) => ({
+      name: pr.program.name,
+      kernelVerdict: pr.program.verdict,
+      modelVerdict: pr.replay.modelVerdict,
+      agree: pr.agree,
+      failInsn: pr.replay.failInsn,
+      kernelFailInsn: pr.program.failInsn,
+      finding: pr.replay.finding
+        ? {
+            kind: pr.replay.finding.kind,
+            insn: pr.replay.finding.insn,
+            objects: pr.replay.finding.objects,
+            explanation: pr.replay.finding.explanation,
+            path: pr.replay.finding.path,
+            ...(pr.replay.finding.kernelText !== undefined ? { kernelText: pr.replay.finding.kernelText } : {}),
+          }
+        : null,
+      divergences: pr.divergences.length,
+      divergenceList: pr.divergences,
+      events: pr.events.map((e) => ({ insn: e.insn, kind: e.kind, object: e.object, from: e.from, to: e.to, objectLabel: objectLabel(pr, e.object) })),
+      objects: pr.objects.map((o) => ({ id: o.id, refId: o.refId ?? null, type: o.type, origin: o.origin, local: o.local, allocInsn: o.allocInsn, endInsn: o.endInsn ?? null, endKind: o.endKind ?? null })),
+    })),
+  };
+}
+
+function printReplay(io: CliIo, r: ReplayRunResult, source: string): void {
+  io.out(`run ${r.runId}  ${source}  kernel profile ${r.kernelProfile}\n`);
+  for (const pr of r.programs) {
+    const agree = pr.agree === null ? 'kernel verdict incomplete' : pr.agree ? 'agree' : 'DISAGREE';
+    io.out(`\n${pr.program.name}: kernel ${pr.program.verdict}${pr.program.failInsn !== null ? ` at insn ${pr.program.failInsn}` : ''}, model ${pr.replay.modelVerdict}${pr.replay.failInsn !== null ? ` at insn ${pr.replay.failInsn}` : ''} (${agree}), ${pr.divergences.length} divergence(s)\n`);
+    if (pr.events.length > 0) {
+      io.out(`  ${'insn'.padStart(6)}  ${'event'.padEnd(10)} ${'object'.padEnd(22)} from → to\n`);
+      for (const e of pr.events) {
+        io.out(`  ${String(e.insn).padStart(6)}  ${e.kind.padEnd(10)} ${objectLabel(pr, e.object).padEnd(22)} ${e.from ?? '—'} → ${e.to ?? '—'}\n`);
+      }
+    }
+    for (const d of pr.divergences.slice(0, 20)) io.out(`  divergence at insn ${d.insn} (line ${d.line}) ${d.what}: model ${d.model}, kernel ${d.kernel}\n`);
+    if (pr.divergences.length > 20) io.out(`  … ${pr.divergences.length - 20} more divergences (--json lists them all)\n`);
+    if (pr.replay.finding) io.out(`  finding (${pr.replay.finding.kind}, insn ${pr.replay.finding.insn}): ${pr.replay.finding.explanation}\n`);
+  }
+}
+
+async function cmdReplay(
+  io: CliIo,
+  target: string,
+  o: { btf?: string[]; kernel?: string; kernelProfile?: string; db?: string; json?: boolean; force?: boolean },
+): Promise<number> {
+  const db = openDatabase(o.db ?? defaultDatabasePath());
+  try {
+    let result: ReplayRunResult;
+    let source: string;
+    if (/^\d+$/.test(target) && !existsSync(target)) {
+      if (o.btf?.length) throw new UsageError('--btf goes with a log file; a stored run already has its BTF');
+      result = replayRun(db, Number(target), { kernelProfile: o.kernelProfile, force: o.force ?? false });
+      source = getRun(db, Number(target))?.source ?? target;
+    } else {
+      const r = await replayLog(db, target, { btf: o.btf ?? [], kernel: o.kernel ?? null, kernelProfile: o.kernelProfile });
+      result = r.replay;
+      source = r.ingest.source;
+    }
+    if (o.json) io.out(JSON.stringify(replayJson(result), null, 2) + '\n');
+    else printReplay(io, result, source);
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -278,6 +358,20 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     .option('--json', 'print one JSON document on stdout')
     .action((runId: string, o) => {
       status = cmdShow(io, runId, o);
+    });
+
+  program
+    .command('replay')
+    .description("replay a log (ingested first) or a stored run through the ownership model and check it against the kernel")
+    .argument('<log|run-id>', 'a log file, or the id of a stored run')
+    .option('--btf <file>', 'BTF of the program (with a log file; repeatable)', collect)
+    .option('--kernel <release>', 'kernel release the log comes from (with a log file)')
+    .option('--kernel-profile <x.y>', "re-judge under an older kernel's rules, e.g. 6.6 (default: newest)")
+    .option('--force', 'replay again even if a stored replay exists')
+    .option('--db <path>', 'database file')
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (target: string, o) => {
+      status = await cmdReplay(io, target, o);
     });
 
   try {

@@ -4,3 +4,9 @@ declare module '*.svelte' {
   const component: Component;
   export default component;
 }
+
+// Vite's `?url` imports: the emitted asset's URL.
+declare module '*?url' {
+  const url: string;
+  export default url;
+}

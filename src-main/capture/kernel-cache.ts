@@ -196,7 +196,7 @@ export class KernelCache {
   private listsAgeMs(): number {
     const lists = join(this.aptDir, 'lists');
     if (!existsSync(lists)) return Infinity;
-    const files = readdirSync(lists).filter((f) => f.endsWith('_Packages'));
+    const files = readdirSync(lists).filter((f) => /_Packages(\.\w+)?$/.test(f));
     if (files.length === 0) return Infinity;
     const newest = Math.max(...files.map((f) => statSync(join(lists, f)).mtimeMs));
     return Date.now() - newest;

@@ -6,5 +6,5 @@ export { replayProgram, replayAll, Replayer, type ReplayContext } from './replay
 export { layoutFromBtf, emptyLayout, type BtfLayout } from './btf-layout.ts';
 export { layoutFromSummary } from './btf-summary-adapter.ts';
 export { profileFor, supports, featureMessage, FEATURES, KNOWN_PROFILES, NEWEST, type KernelProfile, type Feature } from './kernel-profiles.ts';
-export { rebuildFlat, replayFlat, decodeState } from './step-store.ts';
+export { rebuildFlat, replayFlat, decodeState, applyDelta } from './step-store.ts';
 export type * from './types.ts';

@@ -219,12 +219,9 @@ async function captureHost(ctx: Ctx): Promise<KernelCapture> {
     const rawLogs: string[] = [];
     for (const lv of req.rawLevels ?? []) {
       const p = join(dir, `${name}.L${lv}.log`);
-      const rfd = openSync(p, 'w');
-      try {
-        spawnSync(raw as string, [file, '--raw', '--level', String(lv)], { cwd, stdio: ['ignore', rfd, 'ignore'] });
-      } finally {
-        closeSync(rfd);
-      }
+      const rr = spawnSync(raw as string, [file, '--raw', '--level', String(lv)], { cwd, encoding: 'buffer', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] });
+      if (!rr.stdout || rr.stdout.length === 0) continue;
+      writeFileSync(p, rr.stdout);
       rawLogs.push(p);
     }
     objects.push(finishObject(dir, obj, name, logPath, req.level, r.status ?? 255, rawLogs));
@@ -402,8 +399,11 @@ async function captureGuest(ctx: Ctx, spec: string): Promise<KernelCapture> {
       const status = Number(file(`${main.id}.rc`).toString('utf8').trim());
       const rawLogs: string[] = [];
       for (const s of steps.filter((x) => x.kind === 'raw')) {
+        // An object that fails before any program reaches the verifier has no raw log: no file.
+        const data = file(`${s.id}.out`);
+        if (data.length === 0) continue;
         const p = join(dir, `${o.name}.L${s.level}.log`);
-        writeFileSync(p, file(`${s.id}.out`));
+        writeFileSync(p, data);
         rawLogs.push(p);
       }
       return finishObject(dir, req.objects[i] as string, o.name, logPath, req.level, Number.isFinite(status) ? status : 255, rawLogs);

@@ -1,0 +1,105 @@
+/**
+ * Replay service: runs the ownership model over a stored run's programs and stores the results.
+ *
+ * Contract: `replayRun(db, runId, { kernelProfile })` re-reads each program's records from the
+ * store (the same typed records the parser produced), replays them with the run's program BTF
+ * summary, and saves one replay per program and profile in one transaction; an existing replay for
+ * the same key is reused unless `force`. `replayLog(db, path, …)` ingests a log first (a file seen
+ * before is recognised by its hash) and then replays it. Used by the CLI, the browser host and Electron.
+ */
+import type { Db } from '../store/db.ts';
+import { getPrograms, getRun, readLines, rebuildRecord } from '../store/queries/runs.ts';
+import { findReplay, loadDivergences, loadEvents, loadObjects, saveReplay, type ReplayRow } from '../store/replay-store.ts';
+import { Replayer, KNOWN_PROFILES, NEWEST, type Divergence, type ModelObject, type OwnershipEvent } from '../model/index.ts';
+import type { BtfSummary } from '../ingest/btf/index.ts';
+import type { ProgramSummary } from '../ingest/verifier-log/program-state.ts';
+import { ingestLog, type IngestOptions, type IngestResult } from './ingest-service.ts';
+
+export class ReplayError extends Error {}
+
+export interface ProgramReplay {
+  program: ProgramSummary;
+  replay: ReplayRow;
+  events: OwnershipEvent[];
+  objects: ModelObject[];
+  divergences: Divergence[];
+  /** Kernel verdict vs model verdict (and failing insn when rejected); null when the kernel's verdict is truncated/unknown. */
+  agree: boolean | null;
+}
+
+export interface ReplayRunResult {
+  runId: number;
+  kernelProfile: string;
+  programs: ProgramReplay[];
+}
+
+export function normaliseProfile(p: string | undefined): string {
+  if (p === undefined) return NEWEST;
+  const m = /^(\d+)\.(\d+)/.exec(p.trim());
+  if (!m) throw new ReplayError(`--kernel-profile expects <major.minor>, e.g. 6.6 (known: ${KNOWN_PROFILES.join(', ')}), got "${p}"`);
+  return `${Number(m[1])}.${Number(m[2])}`;
+}
+
+/** The program BTF linked to a run (the first one that is not kernel BTF), with its stored id. */
+function runBtf(db: Db, runId: number): { id: number; summary: BtfSummary } | null {
+  const rows = db
+    .prepare('SELECT b.id, b.summary_json FROM run_btf rb JOIN btf_files b ON b.id = rb.btf_id WHERE rb.run_id = ? ORDER BY b.id')
+    .all(runId) as { id: number; summary_json: string }[];
+  let fallback: { id: number; summary: BtfSummary } | null = null;
+  for (const r of rows) {
+    const summary = JSON.parse(r.summary_json) as BtfSummary;
+    if (summary.source !== 'kernel') return { id: r.id, summary };
+    fallback ??= { id: r.id, summary };
+  }
+  return fallback;
+}
+
+export function agreement(p: ProgramSummary, modelVerdict: string, modelFailInsn: number | null): boolean | null {
+  if (p.verdict !== 'accepted' && p.verdict !== 'rejected') return null;
+  if (p.verdict !== modelVerdict) return false;
+  return p.verdict === 'rejected' ? p.failInsn === modelFailInsn : true;
+}
+
+export function replayRun(db: Db, runId: number, opts: { kernelProfile?: string; force?: boolean } = {}): ReplayRunResult {
+  const run = getRun(db, runId);
+  if (!run) throw new ReplayError(`no run ${runId} in this database (see: kptrscope runs)`);
+  const profile = normaliseProfile(opts.kernelProfile);
+  const programs = getPrograms(db, runId);
+  const btf = runBtf(db, runId);
+  // The kernel that printed the log decides how its tables read (e.g. locks in `refs=` from 6.13).
+  const logKernel = run.kernel && /^\d+\.\d+/.test(run.kernel) ? normaliseProfile(run.kernel) : undefined;
+  const out: ProgramReplay[] = [];
+  db.transaction(() => {
+    for (const p of programs) {
+      const key = { runId, programIdx: p.index, kernelProfile: profile };
+      let row = opts.force ? undefined : findReplay(db, key);
+      if (!row) {
+        const rp = new Replayer({ name: p.name, kernelProfile: profile, ...(btf ? { btf: btf.summary } : {}), ...(logKernel ? { logKernel } : {}) });
+        if (p.lines > 0) {
+          for (const l of readLines(db, runId, p.firstLine, p.lastLine - p.firstLine + 1)) rp.push(rebuildRecord(l, p.index));
+        }
+        const result = rp.finish();
+        saveReplay(db, key, result, btf?.id ?? null);
+        row = findReplay(db, key) as ReplayRow;
+      }
+      out.push({
+        program: p,
+        replay: row,
+        events: loadEvents(db, row.id),
+        objects: loadObjects(db, row.id),
+        divergences: loadDivergences(db, row.id),
+        agree: agreement(p, row.modelVerdict, row.failInsn),
+      });
+    }
+  })();
+  return { runId, kernelProfile: profile, programs: out };
+}
+
+export async function replayLog(
+  db: Db,
+  path: string,
+  opts: IngestOptions & { kernelProfile?: string },
+): Promise<{ ingest: IngestResult; replay: ReplayRunResult }> {
+  const ingest = await ingestLog(db, path, opts);
+  return { ingest, replay: replayRun(db, ingest.runId, { kernelProfile: opts.kernelProfile }) };
+}
