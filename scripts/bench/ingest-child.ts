@@ -1,16 +1,18 @@
 /**
  * Bench child: ingests one file into a fresh database through the same service the CLI uses and
- * prints one JSON line: {"seconds","lines","programs","unknownLines","maxRssMB","dbBytes"}.
+ * prints one JSON line: {"seconds","lines","programs","unknownLines","maxRssMB","dbBytes", …}. With `replay`
+ * as third argument the ownership model replays every program in the same pass.
  */
 import { statSync } from 'node:fs';
 import { openDatabase } from '../../src-main/store/db.ts';
 import { ingestLog } from '../../src-main/services/ingest-service.ts';
 
-const [file, dbPath] = process.argv.slice(2);
-if (!file || !dbPath) throw new Error('usage: ingest-child.ts FILE DB');
+const [file, dbPath, mode] = process.argv.slice(2);
+if (!file || !dbPath) throw new Error('usage: ingest-child.ts FILE DB [replay]');
 const db = openDatabase(dbPath);
 const t0 = process.hrtime.bigint();
-const r = await ingestLog(db, file);
+const r = await ingestLog(db, file, mode === 'replay' ? { replay: {} } : {});
+const replays = db.prepare('SELECT model_verdict AS v, divergence_count AS d, step_count AS s FROM replays').all() as { v: string; d: number; s: number }[];
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 db.pragma('wal_checkpoint(TRUNCATE)');
 db.close();
@@ -21,6 +23,9 @@ process.stdout.write(
     programs: r.programs.length,
     unknownLines: r.unknownLines,
     verdicts: [...new Set(r.programs.map((p) => p.verdict))],
+    modelVerdicts: [...new Set(replays.map((x) => x.v))],
+    divergences: replays.reduce((a, x) => a + x.d, 0),
+    steps: replays.reduce((a, x) => a + x.s, 0),
     maxRssMB: process.resourceUsage().maxRSS / 1024,
     dbBytes: statSync(dbPath).size,
   }) + '\n',

@@ -35,8 +35,10 @@ import { DEFAULT_APPEND, runGuest, type Accel, type GuestResult } from '../captu
 import { SerialDemux } from '../capture/serial-demux.ts';
 import { buildLoader, findTool } from '../capture/tools.ts';
 import { formatKfuncTable, kfuncTable, type KfuncTable } from '../capture/kfuncs.ts';
+import { loaderReasonOf } from '../capture/loader-reason.ts';
 
 export { CaptureError, CaptureAborted } from '../capture/errors.ts';
+export { loaderReasonOf } from '../capture/loader-reason.ts';
 
 export type CaptureLevel = 1 | 2 | 7;
 export type AccelChoice = 'auto' | 'kvm' | 'tcg';
@@ -97,21 +99,6 @@ function seriesOf(release: string): string {
 
 function stamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-}
-
-/** The libbpf line that says why an object failed to load (the one before `failed to load object`). */
-export function loaderReasonOf(log: string): string | null {
-  const lines = log.split('\n').map((l) => l.replace(/\r$/, ''));
-  const idx = lines.findIndex((l) => /^libbpf: failed to load object /.test(l));
-  if (idx < 0) {
-    const err = lines.find((l) => /^Error: /.test(l));
-    return err ? err.slice('Error: '.length) : null;
-  }
-  for (let i = idx - 1; i >= 0; i--) {
-    const l = lines[i] as string;
-    if (l.startsWith('libbpf: ')) return l.slice('libbpf: '.length);
-  }
-  return lines[idx]?.slice('libbpf: '.length) ?? null;
 }
 
 function logFileName(name: string, level: CaptureLevel): string {

@@ -19,6 +19,7 @@ import type { LineInfo } from '../ingest/line-reader.ts';
 import { readHead, sniffLogHead } from '../ingest/sniff.ts';
 import type { ProgramSummary } from '../ingest/verifier-log/program-state.ts';
 import { storeBtfFile, type StoredBtf } from './btf-service.ts';
+import { StreamingReplays } from './streaming-replays.ts';
 
 export class IngestError extends Error {
   constructor(
@@ -31,6 +32,8 @@ export class IngestError extends Error {
 }
 
 export interface IngestOptions {
+  /** Replay every program through the ownership model while ingesting (one pass over the log). */
+  replay?: { kernelProfile?: string };
   btf?: string[];
   kernel?: string | null;
   chunkSize?: number;
@@ -102,17 +105,30 @@ export async function ingestLog(db: Db, path: string, opts: IngestOptions = {}):
       writer.program(s);
     },
   };
-  const parser = new LogParser(sink);
   db.exec('BEGIN IMMEDIATE');
   try {
     const stored = await Promise.all(btfFiles.map((f) => storeBtfFile(db, f)));
+    const replays = opts.replay ? new StreamingReplays(db, stored, kernel, opts.replay.kernelProfile) : null;
+    const parser = new LogParser(
+      replays
+        ? {
+            record(rec, line) {
+              sink.record(rec, line);
+              replays.record(rec);
+            },
+            program: sink.program,
+          }
+        : sink,
+    );
     writer.begin({ source: abs, sourceName: basename(abs), sizeBytes: size, kernel, createdAt: new Date().toISOString() });
+    replays?.begin(writer.runId);
     await readFileLines(abs, (l) => parser.push(l), {
       chunkSize: opts.chunkSize,
       onChunk: (c) => hash.update(c),
       onProgress: opts.onProgress,
     });
     const totals = parser.finish();
+    replays?.finish();
     if (structured === 0) {
       throw new IngestError(path, `no verifier log found: none of its ${totals.lines} line(s) is a verifier, libbpf, bpftool, veristat or cilium/ebpf line`);
     }

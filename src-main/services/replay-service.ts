@@ -10,12 +10,14 @@
 import type { Db } from '../store/db.ts';
 import { getPrograms, getRun, readLines, rebuildRecord } from '../store/queries/runs.ts';
 import { findReplay, loadDivergences, loadEvents, loadObjects, saveReplay, type ReplayRow } from '../store/replay-store.ts';
-import { Replayer, KNOWN_PROFILES, NEWEST, type Divergence, type ModelObject, type OwnershipEvent } from '../model/index.ts';
+import { ReplayError, normaliseProfile } from './profiles.ts';
+import { Replayer, type Divergence, type ModelObject, type OwnershipEvent } from '../model/index.ts';
 import type { BtfSummary } from '../ingest/btf/index.ts';
 import type { ProgramSummary } from '../ingest/verifier-log/program-state.ts';
 import { ingestLog, type IngestOptions, type IngestResult } from './ingest-service.ts';
 
-export class ReplayError extends Error {}
+
+export { ReplayError, normaliseProfile };
 
 export interface ProgramReplay {
   program: ProgramSummary;
@@ -33,12 +35,6 @@ export interface ReplayRunResult {
   programs: ProgramReplay[];
 }
 
-export function normaliseProfile(p: string | undefined): string {
-  if (p === undefined) return NEWEST;
-  const m = /^(\d+)\.(\d+)/.exec(p.trim());
-  if (!m) throw new ReplayError(`--kernel-profile expects <major.minor>, e.g. 6.6 (known: ${KNOWN_PROFILES.join(', ')}), got "${p}"`);
-  return `${Number(m[1])}.${Number(m[2])}`;
-}
 
 /** The program BTF linked to a run (the first one that is not kernel BTF), with its stored id. */
 function runBtf(db: Db, runId: number): { id: number; summary: BtfSummary } | null {
@@ -100,6 +96,6 @@ export async function replayLog(
   path: string,
   opts: IngestOptions & { kernelProfile?: string },
 ): Promise<{ ingest: IngestResult; replay: ReplayRunResult }> {
-  const ingest = await ingestLog(db, path, opts);
+  const ingest = await ingestLog(db, path, { ...opts, replay: { kernelProfile: opts.kernelProfile } });
   return { ingest, replay: replayRun(db, ingest.runId, { kernelProfile: opts.kernelProfile }) };
 }

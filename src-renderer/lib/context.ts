@@ -9,7 +9,7 @@ import type { Transport } from './bridge.ts';
 export interface AppContext {
   client: Client;
   transport: Transport;
-  info: AppInfo | null;
+  readonly info: AppInfo | null;
 }
 
 const KEY = Symbol('kptrscope');

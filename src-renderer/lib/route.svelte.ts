@@ -25,8 +25,8 @@ class Router {
   }
 
   go(r: Route, replace = false): void {
-    this.current = r;
     const h = format(r);
+    if (h !== format(this.current)) this.current = r;
     if (location.hash !== h) {
       if (replace) history.replaceState(null, '', h);
       else history.pushState(null, '', h);

@@ -83,3 +83,28 @@ describe('stored per-step states', () => {
     db.close();
   });
 });
+
+describe('replay while ingesting (one pass) equals replay from the store', () => {
+  it('same verdicts, findings, events, objects, divergences and steps on every bpftool capture', async () => {
+    const { readdirSync } = await import('node:fs');
+    const db = openDatabase(join(dir, 'stream.db'));
+    for (const f of readdirSync(LOGS_618).filter((x) => x.endsWith('.bpftool.log'))) {
+      const prog = f.replace(/\..*$/, '');
+      const ing = await ingestLog(db, F(f), { btf: [F(`${prog}.btf.txt`)], replay: {} });
+      const streamed = replayRun(db, ing.runId);
+      const stored = replayRun(db, ing.runId, { force: true });
+      expect(stored.programs.length, f).toBe(streamed.programs.length);
+      streamed.programs.forEach((a, i) => {
+        const b = stored.programs[i]!;
+        expect({ ...b.replay, id: 0, createdAt: '' }, f).toEqual({ ...a.replay, id: 0, createdAt: '' });
+        expect(b.events, f).toEqual(a.events);
+        expect(b.objects, f).toEqual(a.objects);
+        expect(b.divergences, f).toEqual(a.divergences);
+        expect(a.divergences, f).toEqual([]);
+        expect(a.agree, f).toBe(true);
+      });
+    }
+    db.close();
+  });
+});
+

@@ -1,0 +1,200 @@
+// The guest's initramfs and init script, without booting anything: the cpio writer (read back), the
+// plan → /init script, the two archive parts, and the serial protocol run by a real shell on this
+// machine and read back by the demultiplexer.
+import { describe, it, expect } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { cpioArchive, parseCpio } from '../../src-main/capture/cpio.ts';
+import { guestPlan, initScript, objectName, protocolShell, safeFileName, GUEST_BPFTOOL, GUEST_LOADER, GUEST_RAW_LOADER } from '../../src-main/capture/init-script.ts';
+import { baseEntries, runEntries, treeEntries, baseDigest, type BaseTools } from '../../src-main/capture/initramfs.ts';
+import { demuxTranscript } from '../../src-main/capture/serial-demux.ts';
+import { qemuArgs } from '../../src-main/capture/qemu.ts';
+import { tempDir } from '../helpers/tmp.ts';
+
+const tmp = tempDir('kptrscope-capture-');
+
+describe('cpio newc writer', () => {
+  it('round-trips dirs, files, symlinks and device nodes, padded to 4 bytes', () => {
+    const data = Buffer.from('hello\n');
+    const buf = cpioArchive([
+      { type: 'dir', path: 'bin' },
+      { type: 'file', path: 'bin/x', data, mode: 0o755 },
+      { type: 'symlink', path: 'bin/y', target: 'x' },
+      { type: 'dir', path: 'dev' },
+      { type: 'chardev', path: 'dev/console', major: 5, minor: 1 },
+    ]);
+    expect(buf.length % 4).toBe(0);
+    expect(buf.subarray(0, 6).toString()).toBe('070701');
+    expect(buf.toString('latin1')).toContain('TRAILER!!!');
+    const recs = parseCpio(buf);
+    expect(recs.map((r) => [r.path, r.type, r.mode])).toEqual([
+      ['bin', 'dir', 0o755],
+      ['bin/x', 'file', 0o755],
+      ['bin/y', 'symlink', 0o777],
+      ['dev', 'dir', 0o755],
+      ['dev/console', 'chardev', 0o600],
+    ]);
+    expect(recs[1]!.data).toEqual(data);
+    expect(recs[2]!.data.toString()).toBe('x');
+    expect(recs[4]!.rdev).toEqual([5, 1]);
+  });
+
+  it('is deterministic and refuses bad paths, duplicates and orphans', () => {
+    const e = [{ type: 'file' as const, path: 'a', data: Buffer.from('1') }];
+    expect(cpioArchive(e)).toEqual(cpioArchive(e));
+    expect(() => cpioArchive([{ type: 'dir', path: '/abs' }])).toThrow(/bad entry path/);
+    expect(() => cpioArchive([{ type: 'dir', path: 'a/../b' }])).toThrow(/bad entry path/);
+    expect(() => cpioArchive([...e, ...e])).toThrow(/duplicate/);
+    expect(() => cpioArchive([{ type: 'file', path: 'd/f', data: Buffer.alloc(0) }])).toThrow(/before its directory/);
+  });
+
+  it('reads the same bytes back with the system cpio when it is installed', () => {
+    let has = true;
+    try {
+      execFileSync('cpio', ['--version'], { stdio: 'ignore' });
+    } catch {
+      has = false;
+    }
+    if (!has) return;
+    const buf = cpioArchive(treeEntries([{ guestPath: '/usr/bin/t', data: Buffer.from('data'), mode: 0o755 }]));
+    const list = execFileSync('cpio', ['-it', '--quiet'], { input: buf }).toString().trim().split('\n');
+    expect(list).toEqual(['usr', 'usr/bin', 'usr/bin/t']);
+  });
+});
+
+describe('guest plan and /init', () => {
+  const plan = guestPlan(['/x/leak_obj.bpf.o', '/y/odd name.o'], { level: 7, rawLevels: [1, 2], sendVmlinuxBtf: true, watchdogSec: 330 });
+
+  it('names objects and steps', () => {
+    expect(objectName('/a/b/leak_obj.bpf.o')).toBe('leak_obj');
+    expect(objectName('prog.o')).toBe('prog');
+    expect(safeFileName('/y/odd name.o')).toBe('odd_name.o');
+    expect(plan.objects).toEqual([
+      { dir: 'o0', file: 'leak_obj.bpf.o', name: 'leak_obj' },
+      { dir: 'o1', file: 'odd_name.o', name: 'odd name' },
+    ]);
+    expect(plan.steps.map((s) => `${s.id}:${s.kind}:${s.object}:${s.level}`)).toEqual([
+      's0:bpftool:0:7',
+      's1:raw:0:1',
+      's2:raw:0:2',
+      's3:bpftool:1:7',
+      's4:raw:1:1',
+      's5:raw:1:2',
+    ]);
+    const l2 = guestPlan(['a.bpf.o'], { level: 2, sendVmlinuxBtf: false, watchdogSec: 60 });
+    expect(l2.steps).toEqual([{ id: 's0', kind: 'load', object: 0, level: 2 }]);
+  });
+
+  it('mounts, arms the watchdog, runs each step in its object dir and sends every file', () => {
+    const s = initScript(plan);
+    expect(s.startsWith('#!/bin/busybox sh\n')).toBe(true);
+    for (const m of ['mount -t devtmpfs dev /dev', 'mount -t proc proc /proc', 'mount -t sysfs sys /sys', 'mount -t bpf bpf /sys/fs/bpf']) expect(s).toContain(m);
+    expect(s).toContain('(sleep 330; ');
+    expect(s).toContain('exec 3>/dev/ttyS1');
+    expect(s).toContain(`(cd /objs/o0 && ${GUEST_BPFTOOL} -d prog loadall leak_obj.bpf.o /sys/fs/bpf/p0) > /tmp/s0.out 2>&1`);
+    expect(s).toContain(`(cd /objs/o0 && ${GUEST_RAW_LOADER} leak_obj.bpf.o --raw --level 1) > /tmp/s1.out 2> /tmp/s1.err`);
+    expect(s).toContain('say STEP 4/6 odd name bpftool -d prog loadall');
+    for (const f of ['uname', 'bpftool-version', 's0.out', 's0.rc', 's1.err', 's5.rc', 'vmlinux.btf.gz']) expect(s).toContain(`emit ${f} /tmp/${f}`);
+    expect(s.indexOf('say DONE')).toBeLessThan(s.indexOf('poweroff -f\n'));
+    expect(initScript(guestPlan(['a.bpf.o'], { level: 1, sendVmlinuxBtf: false, watchdogSec: 60 }))).toContain(`${GUEST_LOADER} a.bpf.o 1`);
+    expect(initScript(guestPlan(['a.bpf.o'], { level: 1, sendVmlinuxBtf: false, watchdogSec: 60 }))).not.toContain('vmlinux');
+  });
+
+  it('is valid shell syntax', () => {
+    const p = join(tmp, 'init.sh');
+    writeFileSync(p, initScript(plan));
+    execFileSync('sh', ['-n', p]);
+  });
+});
+
+describe('initramfs parts', () => {
+  const tools: BaseTools = {
+    busybox: { guestPath: '/bin/busybox', data: Buffer.from('BB'), mode: 0o755 },
+    bpftool: { guestPath: GUEST_BPFTOOL, data: Buffer.from('BT'), mode: 0o755 },
+    loaders: [{ guestPath: GUEST_LOADER, data: Buffer.from('LD'), mode: 0o755 }],
+    libraries: [
+      { guestPath: '/lib/x86_64-linux-gnu/libelf.so.1', data: Buffer.from('E'), mode: 0o755 },
+      { guestPath: '/lib64/ld-linux-x86-64.so.2', data: Buffer.from('L'), mode: 0o755 },
+    ],
+  };
+
+  it('base: tools and libraries at their paths, parents first, /dev/console', () => {
+    const recs = parseCpio(cpioArchive(baseEntries(tools)));
+    const paths = recs.map((r) => r.path);
+    for (const p of ['bin/busybox', 'usr/sbin/bpftool', 'usr/bin/kptrscope-load', 'lib/x86_64-linux-gnu/libelf.so.1', 'lib64/ld-linux-x86-64.so.2', 'proc', 'sys', 'tmp', 'objs']) {
+      expect(paths, p).toContain(p);
+    }
+    for (const [i, p] of paths.entries()) {
+      const parent = p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : null;
+      if (parent) expect(paths.indexOf(parent), p).toBeLessThan(i);
+    }
+    expect(recs.find((r) => r.path === 'dev/console')?.rdev).toEqual([5, 1]);
+    expect(recs.find((r) => r.path === 'bin/busybox')?.mode).toBe(0o755);
+  });
+
+  it('base digest changes with any tool byte', () => {
+    const other = { ...tools, bpftool: { ...tools.bpftool, data: Buffer.from('BX') } };
+    expect(baseDigest(tools)).toBe(baseDigest({ ...tools }));
+    expect(baseDigest(other)).not.toBe(baseDigest(tools));
+  });
+
+  it('run part: /init (executable) and the objects', () => {
+    const plan = guestPlan(['/x/a.bpf.o', '/x/b.bpf.o'], { level: 7, sendVmlinuxBtf: false, watchdogSec: 60 });
+    const recs = parseCpio(cpioArchive(runEntries(plan, [Buffer.from('A'), Buffer.from('B')])));
+    expect(recs.map((r) => r.path)).toEqual(['init', 'objs', 'objs/o0', 'objs/o0/a.bpf.o', 'objs/o1', 'objs/o1/b.bpf.o']);
+    expect(recs[0]!.mode).toBe(0o755);
+    expect(recs[0]!.data.toString()).toBe(initScript(plan));
+    expect(recs[5]!.data.toString()).toBe('B');
+  });
+});
+
+describe('serial protocol, end to end through a real shell', () => {
+  it('what the guest functions send is what the demultiplexer gives back', () => {
+    const port = join(tmp, 'port.txt');
+    const a = join(tmp, 'a.bin');
+    const b = join(tmp, 'b.txt');
+    const bin = Buffer.alloc(70_000);
+    for (let i = 0; i < bin.length; i++) bin[i] = (i * 131 + 7) & 0xff;
+    writeFileSync(a, bin);
+    writeFileSync(b, 'line 1\nline 2 with \r and tab\t\n');
+    const script = `${protocolShell(port)}\nsay HELLO 1\nemit a.bin ${a}\nsay STEP 1/1 x y\nemit b.txt ${b}\n: > ${join(tmp, 'empty')}\nemit empty ${join(tmp, 'empty')}\nsay DONE\n`;
+    execFileSync('sh', ['-c', script]);
+    // The tty of a real guest turns \n into \r\n: do the same here.
+    const raw = readFileSync(port).toString('latin1').replace(/\n/g, '\r\n');
+    const { files, events, done } = demuxTranscript(raw);
+    expect(done).toBe(true);
+    expect(files.get('a.bin')).toMatchObject({ ok: true });
+    expect(files.get('a.bin')!.data).toEqual(bin);
+    expect(files.get('b.txt')!.data.toString()).toBe('line 1\nline 2 with \r and tab\t\n');
+    expect(files.get('empty')).toMatchObject({ ok: true, data: Buffer.alloc(0) });
+    expect(events.filter((e) => e.kind === 'step')).toEqual([{ kind: 'step', text: '1/1 x y' }]);
+    expect(events.some((e) => e.kind === 'noise')).toBe(false);
+  });
+});
+
+describe('qemu command line', () => {
+  it('console on ttyS0 to a file, data on ttyS1 to stdout, no network/display/reboot', () => {
+    const a = qemuArgs({ kernel: '/k', initrd: '/i', append: 'console=ttyS0', accel: 'tcg', memoryMb: 512, consoleLog: '/c.log', pidFile: '/p' });
+    const s = a.join(' ');
+    expect(s).toContain('-nodefaults');
+    expect(s).toContain('-no-reboot');
+    expect(s).toContain('-display none');
+    expect(s).toContain('-machine pc,accel=tcg -cpu max');
+    expect(s).toContain('-chardev file,id=console,path=/c.log -serial chardev:console -chardev stdio,id=data,signal=off -serial chardev:data');
+    expect(s).toContain('-kernel /k -initrd /i -append console=ttyS0');
+    expect(s).toContain('-pidfile /p');
+    expect(s).not.toContain('-net');
+    expect(qemuArgs({ kernel: '/k', initrd: '/i', append: '', accel: 'kvm', memoryMb: 256, consoleLog: '/c' }).join(' ')).toContain('-machine pc,accel=kvm -cpu host');
+  });
+});
+
+describe('gzip parts concatenate', () => {
+  it('each part is its own gzip member', () => {
+    const one = cpioArchive([{ type: 'file', path: 'a', data: Buffer.from('1') }]);
+    // Node's gunzip reads concatenated members as the kernel does.
+    const both = Buffer.concat([gzipSync(one), gzipSync(one)]);
+    expect(gunzipSync(both)).toEqual(Buffer.concat([one, one]));
+  });
+});
