@@ -18,6 +18,8 @@ import { getPrograms, getRun, listRuns, programOfLine, readLines, rebuildRecord 
 import { RECORD_KINDS, type RecordKind } from './ingest/verifier-log/records.ts';
 import type { ProgramSummary } from './ingest/verifier-log/program-state.ts';
 import { createProgressBar } from './cli/progress.ts';
+import { registerCaptureCommand } from './cli/capture-command.ts';
+import { registerServeCommand } from './cli/serve-command.ts';
 import { replayLog, replayRun, ReplayError, type ProgramReplay, type ReplayRunResult } from './services/replay-service.ts';
 
 export interface CliIo {
@@ -373,6 +375,9 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     .action(async (target: string, o) => {
       status = await cmdReplay(io, target, o);
     });
+
+  registerCaptureCommand(program, io, (c) => (status = c));
+  registerServeCommand(program, io, (c) => (status = c));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

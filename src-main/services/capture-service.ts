@@ -337,6 +337,7 @@ async function captureGuest(ctx: Ctx, spec: string): Promise<KernelCapture> {
     let accel: Accel = req.accel === 'kvm' ? 'kvm' : 'tcg';
     if ((req.accel ?? 'auto') === 'auto' && kvmUsable() && readAccelState(ctx.cacheDir)?.kvm !== 'broken') accel = 'kvm';
     let run = await bootOnce(ctx, qemu, spec, kernel, initrd, work, plan, accel, timeoutSec);
+    checkAbort(req);
     if (accel === 'kvm' && (req.accel ?? 'auto') === 'auto' && (run.result.end === 'no-hello' || (run.result.end === 'failed' && !run.demux.hello))) {
       const why = run.result.end === 'no-hello' ? 'no output within 20 s' : run.result.stderr.trim().split('\n')[0] ?? 'qemu failed';
       writeAccelState(ctx.cacheDir, { hostRelease: hostRelease(), kvm: 'broken', why });

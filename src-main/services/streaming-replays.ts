@@ -6,7 +6,7 @@
  */
 import type { Db } from '../store/db.ts';
 import { saveReplay } from '../store/replay-store.ts';
-import { Replayer, type ReplayResult } from '../model/index.ts';
+import { Replayer } from '../model/index.ts';
 import type { LogRecord } from '../ingest/verifier-log/records.ts';
 import type { BtfSummary } from '../ingest/btf/index.ts';
 import type { StoredBtf } from './btf-service.ts';

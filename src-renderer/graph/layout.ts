@@ -46,8 +46,15 @@ const KIND_RANK: Record<GraphNode['kind'], number> = {
 export function nodeSize(n: GraphNode): { w: number; h: number } {
   if (n.kind === 'register' || n.kind === 'stack-slot') return { w: Math.max(44, n.label.length * CHAR + 18), h: 24 };
   const fields = n.fields ?? [];
-  const longest = Math.max(n.label.length, ...fields.map((f) => f.name.length + f.kind.length + 3));
-  return { w: Math.min(320, Math.max(110, longest * CHAR + 22)), h: HEADER + fields.length * FIELD + (fields.length ? 4 : 0) + (n.kind === 'list-head' || n.kind === 'rb-root' ? 0 : 0) };
+  const body = bodyLine(n);
+  const longest = Math.max(n.label.length, body.length, ...fields.map((f) => f.name.length + f.kind.length + 3));
+  return { w: Math.min(340, Math.max(110, longest * CHAR + 22)), h: HEADER + (body ? FIELD : 0) + fields.length * FIELD + (fields.length || body ? 4 : 0) };
+}
+
+/** The one line of text shown under a root's name: what it holds and its lock (from BTF). */
+export function bodyLine(n: GraphNode): string {
+  if ((n.kind !== 'list-head' && n.kind !== 'rb-root') || !n.detail) return '';
+  return n.detail.length > 46 ? `${n.detail.slice(0, 45)}…` : n.detail;
 }
 
 /** Stable order: holders first, then static BTF nodes, then objects; by id within a kind. */

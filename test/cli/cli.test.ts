@@ -134,7 +134,12 @@ describe('bad input', () => {
     const parts = ['use_after_unlock.L2.log', 'list_push_pop.L2.log', 'rbtree_add_remove.L2.log'].map((f) => readFileSync(F(f)));
     const chunks: Buffer[] = [];
     let size = 0;
-    while (size < 5 * 1024 * 1024) for (const p of parts) (chunks.push(p), (size += p.length));
+    while (size < 5 * 1024 * 1024) {
+      for (const p of parts) {
+        chunks.push(p);
+        size += p.length;
+      }
+    }
     const big = write('big.log', Buffer.concat(chunks));
     const r = kptrscope(['ingest', big, '--db', join(dir, 'progress.db'), '--json'], { KPTRSCOPE_PROGRESS: '1' });
     expect(r.status).toBe(0);

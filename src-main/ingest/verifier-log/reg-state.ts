@@ -281,17 +281,41 @@ export function parseSlotValue(raw: string): RegValue {
 const REG_ITEM_RE = /^R(\d+)(?:_([rwD]+))?=(.*)$/;
 const SLOT_ITEM_RE = /^fp(-?\d+)(?:_([rwD]+))?=(.*)$/;
 
-/** Parse a state text (see module comment). */
-export function parseState(text: string): ParsedState {
+/**
+ * Optional memo for `parseState`: value text → parsed value (the same object is handed out for
+ * every occurrence, so callers sharing a cache must treat values as read-only). The caller bounds
+ * its size (`parseState` clears it once it holds `VALUE_CACHE_MAX` entries).
+ */
+export type ValueCache = Map<string, RegValue>;
+
+export const VALUE_CACHE_MAX = 8192;
+
+function cachedValue(cache: ValueCache, raw: string, slot: boolean): RegValue {
+  // Register and slot spellings parse differently (`00000000`): slot texts get their own keys.
+  const key = slot ? `\u0000${raw}` : raw;
+  let v = cache.get(key);
+  if (v === undefined) {
+    v = slot ? parseSlotValue(raw) : parseValue(raw);
+    if (cache.size >= VALUE_CACHE_MAX) cache.clear();
+    cache.set(key, v);
+  }
+  return v;
+}
+
+/** Parse a state text (see module comment). With `cache`, equal value texts share one parsed value. */
+export function parseState(text: string, cache?: ValueCache): ParsedState {
   const state: ParsedState = { regs: [], stack: [], cb: false, asyncCb: false, unparsed: [] };
   for (const item of splitTopLevel(text.trim(), ' ')) {
     let m: RegExpExecArray | null;
-    if ((m = REG_ITEM_RE.exec(item))) {
-      const e: RegEntry = { reg: Number(m[1]), value: parseValue(m[3] ?? '') };
+    const c0 = item.charCodeAt(0);
+    if (c0 === 82 /* R */ && (m = REG_ITEM_RE.exec(item))) {
+      const raw = m[3] ?? '';
+      const e: RegEntry = { reg: Number(m[1]), value: cache ? cachedValue(cache, raw, false) : parseValue(raw) };
       if (m[2]) e.live = m[2];
       state.regs.push(e);
-    } else if ((m = SLOT_ITEM_RE.exec(item))) {
-      const e: SlotEntry = { off: Number(m[1]), value: parseSlotValue(m[3] ?? '') };
+    } else if (c0 === 102 /* f */ && (m = SLOT_ITEM_RE.exec(item))) {
+      const raw = m[3] ?? '';
+      const e: SlotEntry = { off: Number(m[1]), value: cache ? cachedValue(cache, raw, true) : parseSlotValue(raw) };
       if (m[2]) e.live = m[2];
       state.stack.push(e);
     } else if (item.startsWith('refs=')) {
