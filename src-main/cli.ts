@@ -19,6 +19,7 @@ import { RECORD_KINDS, type RecordKind } from './ingest/verifier-log/records.ts'
 import type { ProgramSummary } from './ingest/verifier-log/program-state.ts';
 import { createProgressBar } from './cli/progress.ts';
 import { registerCaptureCommand } from './cli/capture-command.ts';
+import { compareRuns, METRICS, type Comparison } from './services/compare-service.ts';
 import { registerServeCommand } from './cli/serve-command.ts';
 import { replayLog, replayRun, ReplayError, type ProgramReplay, type ReplayRunResult } from './services/replay-service.ts';
 
@@ -316,6 +317,67 @@ async function cmdReplay(
   }
 }
 
+const METRIC_LABELS: Record<(typeof METRICS)[number], string> = {
+  insnsProcessed: 'Insns',
+  maxStatesPerInsn: 'Max states per insn',
+  totalStates: 'Total states',
+  peakStates: 'Peak states',
+  verificationUsec: 'Duration (us)',
+  stackDepth: 'Stack depth',
+};
+
+function printComparison(io: CliIo, c: Comparison): void {
+  io.out(`A: run ${c.a.run}  ${c.a.source}${c.a.kernel ? `  (kernel ${c.a.kernel})` : ''}\n`);
+  io.out(`B: run ${c.b.run}  ${c.b.source}${c.b.kernel ? `  (kernel ${c.b.kernel})` : ''}\n`);
+  for (const p of c.programs) {
+    io.out(`\n${p.name}${p.matchedBy === 'position' ? ' (matched by position)' : ''}\n`);
+    const rows: string[][] = [['', 'A', 'B', 'DIFF', '%']];
+    rows.push(['Verdict', p.a.verdict, p.b.verdict, p.delta.verdict ?? '', '']);
+    for (const m of METRICS) {
+      const d = p.delta[m];
+      rows.push([METRIC_LABELS[m], String(p.a[m] ?? '-'), String(p.b[m] ?? '-'), d ? (d.abs > 0 ? `+${d.abs}` : String(d.abs)) : '', d?.pct !== null && d?.pct !== undefined ? `${d.pct > 0 ? '+' : ''}${d.pct.toFixed(2)}%` : '']);
+    }
+    const w = rows[0]!.map((_, k) => Math.max(...rows.map((r) => (r[k] ?? '').length)));
+    for (const r of rows) io.out('  ' + r.map((x, k) => (k === 0 ? x.padEnd(w[k]!) : x.padStart(w[k]!))).join('  ') + '\n');
+    const fd = p.firstDivergence;
+    if (fd) {
+      io.out(`  first divergence: ${fd.reason}\n`);
+      for (const [side, pt] of [['A', fd.a], ['B', fd.b]] as const) {
+        io.out(`    ${side}: ${pt.insn === null ? 'walk ended' : `step ${pt.step}, insn ${pt.insn} (line ${pt.line}) ${pt.asm}`}${pt.source ? `  ; ${pt.source}` : ''}${pt.events.length ? `  [${pt.events.join('; ')}]` : ''}\n`);
+      }
+    } else io.out('  the two walks do not diverge\n');
+    for (const [side, f] of [['A', p.a.finding], ['B', p.b.finding]] as const) if (f) io.out(`  finding ${side} (${f.kind}, insn ${f.insn}): ${f.explanation}\n`);
+  }
+  if (c.unmatched.a.length || c.unmatched.b.length) io.out(`\nunmatched: A ${c.unmatched.a.join(', ') || '-'}; B ${c.unmatched.b.join(', ') || '-'}\n`);
+}
+
+async function resolveRun(db: Db, target: string, btf: string[], kernelProfile: string | undefined): Promise<number> {
+  if (/^\d+$/.test(target) && !existsSync(target)) {
+    if (!getRun(db, Number(target))) throw new UsageError(`no run ${target} in this database (see: kptrscope runs)`);
+    return Number(target);
+  }
+  const r = await replayLog(db, target, { btf, kernelProfile });
+  return r.ingest.runId;
+}
+
+async function cmdCompare(io: CliIo, a: string, b: string, o: { btf?: string[]; kernelProfile?: string; db?: string; json?: boolean }): Promise<number> {
+  const btf = o.btf ?? [];
+  const db = openDatabase(o.db ?? defaultDatabasePath());
+  try {
+    // --btf pairs with the logs in order: the first with a, the second with b (one alone goes with both).
+    const btfA = btf.length >= 2 ? [btf[0] as string] : btf;
+    const btfB = btf.length >= 2 ? [btf[1] as string] : btf;
+    const runA = await resolveRun(db, a, btfA, o.kernelProfile);
+    const runB = await resolveRun(db, b, btfB, o.kernelProfile);
+    const c = compareRuns(db, runA, runB, { kernelProfile: o.kernelProfile });
+    if (o.json) io.out(JSON.stringify(c, null, 2) + '\n');
+    else printComparison(io, c);
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -374,6 +436,19 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     .option('--json', 'print one JSON document on stdout')
     .action(async (target: string, o) => {
       status = await cmdReplay(io, target, o);
+    });
+
+  program
+    .command('compare')
+    .description('compare two runs side by side: kernel figures with deltas, where the walks part ways, both findings')
+    .argument('<a>', 'a log file or a stored run id')
+    .argument('<b>', 'a log file or a stored run id')
+    .option('--btf <file>', 'BTF for the logs, paired in order (repeatable)', collect)
+    .option('--kernel-profile <x.y>', 'kernel profile for the replays (default: newest)')
+    .option('--db <path>', 'database file')
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (a: string, b: string, o) => {
+      status = await cmdCompare(io, a, b, o);
     });
 
   registerCaptureCommand(program, io, (c) => (status = c));
