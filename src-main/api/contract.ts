@@ -51,6 +51,21 @@ export const inputSchemas = {
       kernel: z.string().min(1).max(64).regex(/^[\w.+~-]+$/).optional(),
     })
     .strict(),
+  /**
+   * Everything the run view's first screen needs in one answer (run, finding, the selected step,
+   * the log windows around it, state, graph): program null = the first program with lines; line
+   * null = the finding's line, else the program's first instruction. Windows are `windowRows`-aligned.
+   */
+  firstScreen: z
+    .object({
+      runId,
+      program: program.nullable(),
+      line: line.nullable(),
+      fold: z.boolean(),
+      windowRows: z.number().int().min(16).max(2000),
+      visibleRows: z.number().int().min(1).max(2000),
+    })
+    .strict(),
   /** Ask the host to show its native open dialog (Electron); the browser host answers `null`. */
   pickFiles: z.object({}).strict(),
   /** Recently opened files (Electron); the browser host answers []. */
@@ -314,7 +329,21 @@ export interface Lifetime {
   events: { line: number; insn: number; text: string }[];
 }
 
+export interface FirstScreen {
+  run: RunInfo;
+  program: number;
+  finding: Finding;
+  total: number;
+  line: number;
+  row: number;
+  windows: LogWindow['lines'][];
+  windowStarts: number[];
+  state: StateAt;
+  graph: GraphSnapshot;
+}
+
 export interface Outputs {
+  firstScreen: FirstScreen;
   appInfo: AppInfo;
   listRuns: RunInfo[];
   getRun: RunInfo | null;
@@ -371,6 +400,7 @@ export interface Bridge {
 
 /** Methods answered by the store worker (everything that reads SQLite); the rest are host-level. */
 export const STORE_METHODS = [
+  'firstScreen',
   'listRuns',
   'getRun',
   'deleteRun',

@@ -27,6 +27,8 @@ export type StoreReply =
 const port = parentPort;
 if (!port) throw new Error('store-worker must run in a worker thread');
 const { dbPath } = workerData as { dbPath: string };
+/** KPTRSCOPE_TRACE=1: one stderr line per request with its time in the worker. */
+const trace = process.env.KPTRSCOPE_TRACE === '1';
 
 let handlers: ReturnType<typeof createStoreHandlers>;
 try {
@@ -41,7 +43,9 @@ port.on('message', async (req: StoreRequest) => {
   try {
     if (!(STORE_METHODS as readonly string[]).includes(req.method)) throw new AppError('not-found', `not a store method: ${req.method}`);
     const h = handlers[req.method] as (i: unknown) => unknown;
+    const t0 = trace ? performance.now() : 0;
     const result = await h(req.input);
+    if (trace) process.stderr.write(`kptrscope store: ${req.method} ${(performance.now() - t0).toFixed(1)} ms\n`);
     port.postMessage({ id: req.id, ok: true, result } satisfies StoreReply);
   } catch (e) {
     const known = e instanceof AppError;

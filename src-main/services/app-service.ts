@@ -25,7 +25,7 @@ import { BadQueryError, findInsn, logWindow, search, stepFrom, stepOrdinal, time
 import { BtfFacts, loadBtfFacts } from './btf-facts.ts';
 import { Walker, WalkState, walkRange, walkStart, type Holder } from './kernel-walk.ts';
 import { graphSnapshot } from './graph-service.ts';
-import { kernelFinding } from './finding-service.ts';
+import { kernelFinding, runFinding } from './finding-service.ts';
 
 function programInfo(p: ProgramSummary): ProgramInfo {
   return {
@@ -144,7 +144,39 @@ export function createStoreHandlers(db: Db): Handlers<StoreMethod> {
     return { idx, v, line, walk };
   };
 
+  const stateOf = (idx: RunIndex, v: View, line: number, runId: number, program: number) => {
+    const walk = walker.walkTo(db, idx, btfOf(runId), program, v.first, line);
+    const step = stepOrdinal(idx, v.first, line);
+    return {
+      state: { line, insn: walk.state.insn, step, kernel: kernelState(walk.state, walk.fromLine, walk.partial), model: null, divergences: [] },
+      graph: graphSnapshot(walk.state, btfOf(runId), { step, line, insn: walk.state.insn }),
+    };
+  };
+  const findingOf = (idx: RunIndex, runId: number, program: number) => {
+    if (program < 0) return runFinding(idx);
+    const p = idx.programs.find((x) => x.index === program);
+    if (!p) throw new AppError('not-found', `run ${runId} has no program ${program}`);
+    return kernelFinding(p, idx);
+  };
+
   return {
+    firstScreen: ({ runId, program, line, fold, windowRows, visibleRows }) => {
+      const run = runInfo(db, runId);
+      if (!run) throw new AppError('not-found', `no run ${runId} in this database`);
+      const idx = index(runId);
+      const prog = program ?? run.programs.find((p) => p.lines > 0)?.index ?? -1;
+      const v = viewOf(idx, prog, fold);
+      const finding = findingOf(idx, runId, prog);
+      let target = line !== null ? clampLine(v, line) : finding.line;
+      if (target === null) target = idx.kindAt(v.first) === K.insn ? v.first : (stepFrom(db, idx, v, v.first, 'insn', 'next')?.line ?? v.first);
+      const row = idx.rowOfLine(v, target);
+      const top = Math.max(0, row - Math.floor(visibleRows / 3));
+      const starts: number[] = [];
+      for (let w = Math.floor(top / windowRows); w <= Math.floor(Math.min(v.total - 1, top + visibleRows) / windowRows); w++) starts.push(w * windowRows);
+      const windows = starts.map((s0) => logWindow(db, idx, v, s0, windowRows).lines);
+      const { state, graph } = stateOf(idx, viewOf(idx, prog, false), target, runId, prog);
+      return { run, program: prog, finding, total: v.total, line: target, row, windows, windowStarts: starts, state, graph };
+    },
     listRuns: () => listRuns(db).map((r) => runInfo(db, r.id)).filter((r): r is RunInfo => r !== null),
     getRun: ({ runId }) => runInfo(db, runId),
     deleteRun: ({ runId }) => {
@@ -199,16 +231,12 @@ export function createStoreHandlers(db: Db): Handlers<StoreMethod> {
         divergences: [],
       };
     },
+    // The kernel-state graph; the ownership model's snapshots replace graphSnapshot here later.
     graphAt: (i) => {
       const { idx, v, line, walk } = walkAt(i);
       return graphSnapshot(walk.state, btfOf(i.runId), { step: stepOrdinal(idx, v.first, line), line, insn: walk.state.insn });
     },
-    finding: ({ runId, program }) => {
-      const idx = index(runId);
-      const p = idx.programs.find((x) => x.index === program) ?? idx.programs[0];
-      if (!p) throw new AppError('not-found', `run ${runId} has no program ${program}`);
-      return kernelFinding(p, idx);
-    },
+    finding: ({ runId, program }) => findingOf(index(runId), runId, program),
     timeline: ({ runId, program, bins }) => {
       const idx = index(runId);
       return timeline(db, idx, viewOf(idx, program, false), bins);

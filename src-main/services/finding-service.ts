@@ -72,3 +72,26 @@ export function kernelFinding(p: ProgramSummary, idx: RunIndex): Finding {
   s.push({ text: `Nothing to judge in the log of ${name}${p.loaderError ? `; the loader said: ${firstLine(p.loaderError)}` : ''}.` });
   return { ...base, severity: 'warning', sentence: s, insn: null, line: null };
 }
+
+/** The whole run's finding (program -1): the first rejected program's, else a summary. */
+export function runFinding(idx: RunIndex): Finding {
+  const progs = idx.programs.filter((p) => p.lines > 0);
+  const bad = progs.find((p) => p.verdict === 'rejected');
+  if (bad) {
+    const f = kernelFinding(bad, idx);
+    return { ...f, program: -1, sentence: [{ text: `${progs.length} program${progs.length === 1 ? '' : 's'} in this log. ` }, ...f.sentence] };
+  }
+  const counts = new Map<string, number>();
+  for (const p of progs) counts.set(p.verdict, (counts.get(p.verdict) ?? 0) + 1);
+  const parts = [...counts].map(([v, n]) => `${n} ${v}`).join(', ');
+  const allOk = progs.length > 0 && progs.every((p) => p.verdict === 'accepted');
+  return {
+    program: -1,
+    verdict: allOk ? 'accepted' : progs.length === 0 ? 'unknown' : (progs.find((p) => p.verdict !== 'accepted')?.verdict ?? 'unknown'),
+    source: 'kernel',
+    severity: allOk ? 'ok' : 'warning',
+    sentence: [{ text: `${progs.length} program${progs.length === 1 ? '' : 's'} in this log: ${parts || 'none'}.` }],
+    insn: null,
+    line: null,
+  };
+}

@@ -68,6 +68,8 @@ export function graphSnapshot(w: WalkState, btf: BtfFacts, at: StepInfo): GraphS
   };
 
   const refsAlive = new Set<number>();
+  const collectedOfType = (type: string): number[] =>
+    [...w.objects.values()].filter((o) => !o.ended && o.placedIn?.kind === 'in-collection' && o.type === type).map((o) => o.refId);
   // Holders: registers and stack slots that point at something.
   for (const h of w.holders()) {
     const t = typed(h.value);
@@ -84,11 +86,17 @@ export function graphSnapshot(w: WalkState, btf: BtfFacts, at: StepInfo): GraphS
       target = on.id;
       kind = nonOwning ? 'non-owning' : 'owns';
       field = t.attrs.off ? btf.structField(t.btfType ?? '', t.attrs.off)?.name : undefined;
+    } else if (nonOwning && t.btfType && collectedOfType(t.btfType).length === 1) {
+      // A non-owning reference to the only object of its type this path put in a collection.
+      const only = collectedOfType(t.btfType)[0] as number;
+      target = objNode(only).id;
+      kind = 'non-owning';
+      field = t.attrs.off ? btf.structField(t.btfType, t.attrs.off)?.name : undefined;
     } else if (nonOwning && t.btfType) {
-      // A non-owning reference without a reference id: the node inside a collection.
+      // A non-owning reference without a reference id: a node inside a collection.
       const id = `nonown:${t.btfType}${t.attrs.id !== undefined ? `:${t.attrs.id}` : ''}`;
       if (!nodes.has(id)) {
-        nodes.set(id, { id, kind: 'local-object', label: `${t.btfType} (in collection)`, detail: 'reached through a non-owning reference (valid until bpf_spin_unlock)', status: 'non-owning', fields: btf.fieldsOf(t.btfType) });
+        nodes.set(id, { id, kind: 'local-object', label: `${t.btfType} (non-owning)`, detail: 'reached through a non-owning reference (valid until bpf_spin_unlock)', status: 'non-owning', fields: btf.fieldsOf(t.btfType) });
       }
       target = id;
       kind = 'non-owning';

@@ -20,7 +20,7 @@ import { kindFromCode } from '../ingest/verifier-log/records.ts';
 import { K, type RunIndex } from './run-index.ts';
 import type { BtfFacts } from './btf-facts.ts';
 
-export const MAX_WALK = 50_000;
+export const MAX_WALK = 20_000;
 
 export interface Holder {
   /** `R6`, `fp-8`; frame > 0: `frame1.R6`. */
@@ -358,6 +358,11 @@ export function walkRange(db: Db, idx: RunIndex, btf: BtfFacts, w: WalkState, fr
   }
 }
 
+function hasBranch(idx: RunIndex, from: number, to: number): boolean {
+  for (let l = from; l <= to; l++) if (idx.kinds[l - 1] === K.branch) return true;
+  return false;
+}
+
 interface CachedWalk {
   key: string;
   from: number;
@@ -375,13 +380,14 @@ export class Walker {
 
   walkTo(db: Db, idx: RunIndex, btf: BtfFacts, program: number, first: number, line: number): WalkResult {
     const key = `${idx.runId}:${program}`;
-    const { from, partial } = walkStart(idx, first, line);
     const c = this.last;
-    if (c && c.key === key && c.from === from && c.to <= line) {
+    // Stepping forward on the same path continues the previous walk (no path start in between).
+    if (c && c.key === key && c.to <= line && line - c.from <= 4 * MAX_WALK && !hasBranch(idx, c.to + 1, line)) {
       if (c.to < line) walkRange(db, idx, btf, c.state, c.to + 1, line, program);
       c.to = line;
-      return { state: c.state, fromLine: from, partial: c.partial };
+      return { state: c.state, fromLine: c.from, partial: c.partial };
     }
+    const { from, partial } = walkStart(idx, first, line);
     const state = new WalkState();
     walkRange(db, idx, btf, state, from, line, program);
     this.last = { key, from, to: line, state, partial };

@@ -112,9 +112,7 @@ export function stepFrom(
 
 /** Ordinal of the instruction record at or before `line` within the view's range (-1: none). */
 export function stepOrdinal(idx: RunIndex, first: number, line: number): number {
-  let n = -1;
-  for (let l = first; l <= line; l++) if (idx.kinds[l - 1] === K.insn) n++;
-  return n;
+  return idx.insnCountTo(line) - idx.insnCountTo(first - 1) - 1;
 }
 
 function escapeRe(s: string): string {

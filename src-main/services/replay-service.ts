@@ -10,8 +10,8 @@
 import type { Db } from '../store/db.ts';
 import { getPrograms, getRun, readLines, rebuildRecord } from '../store/queries/runs.ts';
 import { findReplay, loadDivergences, loadEvents, loadObjects, saveReplay, type ReplayRow } from '../store/replay-store.ts';
-import { ReplayError, normaliseProfile } from './profiles.ts';
-import { Replayer, type Divergence, type ModelObject, type OwnershipEvent } from '../model/index.ts';
+import { ReplayError, normaliseProfile, profileForRun } from './profiles.ts';
+import { Replayer, type ReplayResult, type Finding, type Divergence, type ModelObject, type OwnershipEvent } from '../model/index.ts';
 import type { BtfSummary } from '../ingest/btf/index.ts';
 import type { ProgramSummary } from '../ingest/verifier-log/program-state.ts';
 import { ingestLog, type IngestOptions, type IngestResult } from './ingest-service.ts';
@@ -50,6 +50,41 @@ function runBtf(db: Db, runId: number): { id: number; summary: BtfSummary } | nu
   return fallback;
 }
 
+/**
+ * A program that never reached the verifier (the loader gave up first, e.g. a kfunc this kernel
+ * lacks): there is nothing to replay; the rejection is the loader's, reported as `outside-model`.
+ */
+export function neverVerified(p: ProgramSummary, profile: string): ReplayResult {
+  const text = p.loaderError ?? p.error ?? 'the program has no verifier log';
+  const finding: Finding = {
+    kind: 'outside-model',
+    insn: -1,
+    line: p.firstLine,
+    objects: [],
+    path: [],
+    explanation: `${p.name} never reached the verifier: the loader failed first (${text})`,
+    kernelText: text,
+  };
+  const rejected = p.verdict === 'rejected';
+  return {
+    name: p.name,
+    kernelProfile: profile,
+    verdict: rejected ? 'rejected' : 'accepted',
+    failInsn: null,
+    finding: rejected ? finding : null,
+    findings: rejected ? [finding] : [],
+    events: [],
+    objects: [],
+    divergences: [],
+    steps: [],
+    stateAt: (i: number) => {
+      throw new RangeError(`no step ${i}`);
+    },
+    stateStore: { interval: 32, checkpoints: [], deltas: [] },
+    kernelError: text,
+  };
+}
+
 export function agreement(p: ProgramSummary, modelVerdict: string, modelFailInsn: number | null): boolean | null {
   if (p.verdict !== 'accepted' && p.verdict !== 'rejected') return null;
   if (p.verdict !== modelVerdict) return false;
@@ -59,7 +94,7 @@ export function agreement(p: ProgramSummary, modelVerdict: string, modelFailInsn
 export function replayRun(db: Db, runId: number, opts: { kernelProfile?: string; force?: boolean } = {}): ReplayRunResult {
   const run = getRun(db, runId);
   if (!run) throw new ReplayError(`no run ${runId} in this database (see: kptrscope runs)`);
-  const profile = normaliseProfile(opts.kernelProfile);
+  const profile = profileForRun(run.kernel, opts.kernelProfile);
   const programs = getPrograms(db, runId);
   const btf = runBtf(db, runId);
   // The kernel that printed the log decides how its tables read (e.g. locks in `refs=` from 6.13).
@@ -70,11 +105,14 @@ export function replayRun(db: Db, runId: number, opts: { kernelProfile?: string;
       const key = { runId, programIdx: p.index, kernelProfile: profile };
       let row = opts.force ? undefined : findReplay(db, key);
       if (!row) {
-        const rp = new Replayer({ name: p.name, kernelProfile: profile, ...(btf ? { btf: btf.summary } : {}), ...(logKernel ? { logKernel } : {}) });
-        if (p.lines > 0) {
+        let result: ReplayResult;
+        if (p.lines === 0) {
+          result = neverVerified(p, profile);
+        } else {
+          const rp = new Replayer({ name: p.name, kernelProfile: profile, ...(btf ? { btf: btf.summary } : {}), ...(logKernel ? { logKernel } : {}) });
           for (const l of readLines(db, runId, p.firstLine, p.lastLine - p.firstLine + 1)) rp.push(rebuildRecord(l, p.index));
+          result = rp.finish();
         }
-        const result = rp.finish();
         saveReplay(db, key, result, btf?.id ?? null);
         row = findReplay(db, key) as ReplayRow;
       }

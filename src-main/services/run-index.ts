@@ -48,6 +48,27 @@ export class RunIndex {
     this.blockNo = blockNo;
   }
 
+  private insnPrefix: Int32Array | null = null;
+
+  /** Instruction records in lines [1, line] (per-block prefix counts + one partial block). */
+  insnCountTo(line: number): number {
+    if (!this.insnPrefix) {
+      const p = new Int32Array(this.blockFirst.length + 1);
+      let n = 0;
+      for (let b = 0; b < this.blockFirst.length; b++) {
+        p[b] = n;
+        const end = (this.blockFirst[b + 1] ?? this.lineCount + 1) - 1;
+        for (let l = this.blockFirst[b] ?? 1; l <= end; l++) if (this.kinds[l - 1] === K.insn) n++;
+      }
+      p[this.blockFirst.length] = n;
+      this.insnPrefix = p;
+    }
+    const b = this.blockOf(line);
+    let n = this.insnPrefix[b] ?? 0;
+    for (let l = this.blockFirst[b] ?? 1; l <= Math.min(line, this.lineCount); l++) if (this.kinds[l - 1] === K.insn) n++;
+    return n;
+  }
+
   kindAt(line: number): number {
     return this.kinds[line - 1] ?? 0;
   }

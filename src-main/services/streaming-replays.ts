@@ -10,7 +10,7 @@ import { Replayer } from '../model/index.ts';
 import type { LogRecord } from '../ingest/verifier-log/records.ts';
 import type { BtfSummary } from '../ingest/btf/index.ts';
 import type { StoredBtf } from './btf-service.ts';
-import { normaliseProfile } from './profiles.ts';
+import { normaliseProfile, profileForRun } from './profiles.ts';
 
 export class StreamingReplays {
   private current: { idx: number; rp: Replayer } | null = null;
@@ -25,7 +25,7 @@ export class StreamingReplays {
     kernel: string | null,
     kernelProfile: string | undefined,
   ) {
-    this.profile = normaliseProfile(kernelProfile);
+    this.profile = profileForRun(kernel, kernelProfile);
     this.logKernel = kernel && /^\d+\.\d+/.test(kernel) ? normaliseProfile(kernel) : undefined;
     let chosen: { id: number; summary: BtfSummary } | null = null;
     for (const b of stored) {
@@ -43,6 +43,11 @@ export class StreamingReplays {
   /** The run the replays belong to (its row exists before the first record arrives). */
   begin(runId: number): void {
     this.runId = runId;
+  }
+
+  /** A replay under the newest profile is the default for logs without a known kernel. */
+  get kernelProfile(): string {
+    return this.profile;
   }
 
   record(rec: LogRecord): void {

@@ -2,16 +2,19 @@
  * Where the window is: the library, or a run (program, selected line). Kept in the URL hash
  * (`#/run/3/0/125`) so reloads and back/forward work; `go()` changes it.
  */
-export type Route = { view: 'library' } | { view: 'run'; runId: number; program: number; line: number | null };
+/** program null: the run's first program with lines. */
+export type Route = { view: 'library' } | { view: 'run'; runId: number; program: number | null; line: number | null };
 
 function parse(hash: string): Route {
   const m = /^#\/run\/(\d+)(?:\/(-?\d+))?(?:\/(\d+))?/.exec(hash);
   if (!m) return { view: 'library' };
-  return { view: 'run', runId: Number(m[1]), program: m[2] !== undefined ? Number(m[2]) : 0, line: m[3] !== undefined ? Number(m[3]) : null };
+  return { view: 'run', runId: Number(m[1]), program: m[2] !== undefined ? Number(m[2]) : null, line: m[3] !== undefined ? Number(m[3]) : null };
 }
 
 function format(r: Route): string {
-  return r.view === 'library' ? '#/' : `#/run/${r.runId}/${r.program}${r.line !== null ? `/${r.line}` : ''}`;
+  if (r.view === 'library') return '#/';
+  if (r.program === null) return `#/run/${r.runId}`;
+  return `#/run/${r.runId}/${r.program}${r.line !== null ? `/${r.line}` : ''}`;
 }
 
 class Router {

@@ -16,6 +16,15 @@ export class RowCache {
 
   constructor(private readonly fetchWindow: (start: number, count: number) => Promise<LogWindow>) {}
 
+  /** Windows already fetched (the first screen arrives with its windows). */
+  seed(starts: number[], windows: LogLine[][]): void {
+    starts.forEach((start, i) => {
+      const w = windows[i];
+      if (w && start % WINDOW === 0) this.windows.set(start / WINDOW, w);
+    });
+    this.version++;
+  }
+
   get(row: number): LogLine | undefined {
     const w = this.windows.get(Math.floor(row / WINDOW));
     return w?.[row % WINDOW];

@@ -23,8 +23,8 @@ describe('real 6.1 serial transcript', () => {
     expect(events[events.length - 1]).toEqual({ kind: 'done' });
     expect(events.some((e) => e.kind === 'noise')).toBe(false);
     const steps = events.filter((e): e is Extract<SerialEvent, { kind: 'step' }> => e.kind === 'step').map((e) => e.text);
-    expect(steps[0]).toBe('1/76 double_drop bpftool -d prog loadall');
-    expect(steps).toHaveLength(76);
+    expect(steps[0]).toBe(`1/${4 * CAPTURE.objects.length} ${CAPTURE.objects[0]!.name} bpftool -d prog loadall`);
+    expect(steps).toHaveLength(4 * CAPTURE.objects.length);
   });
 
   it('every file arrived whole, and the logs are the committed fixtures byte for byte', () => {

@@ -264,13 +264,33 @@ export class LogParser {
         this.emitLibbpf(line, lb, null);
         return;
       }
-      default:
-        if (lb.progName !== undefined) this.lastMentionedProg = lb.progName;
+      case 'object-failed': {
+        // libbpf gave up before loading some programs (e.g. a kfunc missing from this kernel, 6.1):
+        // every program it found and never loaded is rejected with the loader's last complaint.
+        const reason = this.lastLoaderProblem ?? lb.message;
+        for (const name of this.foundPrograms) {
+          if (this.latestByName.has(name) || this.pendingLoader.has(name)) continue;
+          this.pendingLoader.set(name, { message: reason });
+        }
         this.emitLibbpf(line, lb, null);
+        return;
+      }
+      default: {
+        if (lb.progName !== undefined) this.lastMentionedProg = lb.progName;
+        // Functions in `.text` are subprograms, loaded with the programs that call them.
+        const found = /^sec '(?!\.text')[^']*': found program '([^']+)'/.exec(lb.message);
+        if (found) this.foundPrograms.push(found[1] as string);
+        else if (/not found|failed|error|invalid|unsupported|cannot|can't/i.test(lb.message)) this.lastLoaderProblem = lb.message;
+        this.emitLibbpf(line, lb, null);
+      }
     }
   }
 
   private lastMentionedProg: string | undefined;
+  /** Programs libbpf reported finding in the object (`sec '…': found program 'NAME'`), in order. */
+  private foundPrograms: string[] = [];
+  /** The last libbpf line that reads like a problem, the reason for an object that failed to load. */
+  private lastLoaderProblem: string | undefined;
 
   private emitLibbpf(line: LineInfo, lb: { message: string; progName?: string; event?: string; errno?: number }, prog: ProgramState | null): void {
     const rec: Record<string, unknown> = { kind: 'libbpf', message: lb.message };

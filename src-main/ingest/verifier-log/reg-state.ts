@@ -283,56 +283,147 @@ const SLOT_ITEM_RE = /^fp(-?\d+)(?:_([rwD]+))?=(.*)$/;
 
 /**
  * Optional memo for `parseState`: value text → parsed value (the same object is handed out for
- * every occurrence, so callers sharing a cache must treat values as read-only). The caller bounds
- * its size (`parseState` clears it once it holds `VALUE_CACHE_MAX` entries).
+ * every occurrence, so callers sharing a cache must treat values as read-only). Each map is
+ * cleared once it holds `VALUE_CACHE_MAX` entries.
  */
-export type ValueCache = Map<string, RegValue>;
+export interface ValueCache {
+  regs: Map<string, RegValue>;
+  slots: Map<string, RegValue>;
+}
 
 export const VALUE_CACHE_MAX = 8192;
 
-function cachedValue(cache: ValueCache, raw: string, slot: boolean): RegValue {
-  // Register and slot spellings parse differently (`00000000`): slot texts get their own keys.
-  const key = slot ? `\u0000${raw}` : raw;
-  let v = cache.get(key);
+export function newValueCache(): ValueCache {
+  return { regs: new Map(), slots: new Map() };
+}
+
+function cachedValue(cache: ValueCache | undefined, raw: string, slot: boolean): RegValue {
+  if (cache === undefined) return slot ? parseSlotValue(raw) : parseValue(raw);
+  // Register and slot spellings parse differently (`00000000`): separate maps.
+  const m = slot ? cache.slots : cache.regs;
+  let v = m.get(raw);
   if (v === undefined) {
     v = slot ? parseSlotValue(raw) : parseValue(raw);
-    if (cache.size >= VALUE_CACHE_MAX) cache.clear();
-    cache.set(key, v);
+    if (m.size >= VALUE_CACHE_MAX) m.clear();
+    m.set(raw, v);
   }
   return v;
 }
 
+/** Items that are not register or slot items (refs, flags, frame, anything else). */
+function otherItem(state: ParsedState, item: string): void {
+  let m: RegExpExecArray | null;
+  if (item.startsWith('refs=')) {
+    state.refs = item
+      .slice(5)
+      .split(',')
+      .filter((s) => s !== '')
+      .map(Number);
+  } else if (item === 'cb') {
+    state.cb = true;
+  } else if (item === 'async_cb') {
+    state.asyncCb = true;
+  } else if ((m = /^frame(\d+):$/.exec(item))) {
+    state.frame = Number(m[1]);
+  } else {
+    state.unparsed.push(item);
+  }
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function isLive(c: number): boolean {
+  return c === 114 /* r */ || c === 119 /* w */ || c === 68 /* D */;
+}
+
+/**
+ * One top-level item `t[s, e)`: `R<n>[_<live>]=<value>`, `fp<off>[_<live>]=<value>` (the shapes of
+ * REG_ITEM_RE / SLOT_ITEM_RE, read without a regex) or anything else.
+ */
+function readItem(state: ParsedState, t: string, s: number, e: number, cache: ValueCache | undefined): void {
+  const c0 = t.charCodeAt(s);
+  let j = -1;
+  let slot = false;
+  if (c0 === 82 /* R */) j = s + 1;
+  else if (c0 === 102 /* f */ && t.charCodeAt(s + 1) === 112 /* p */ && s + 1 < e) {
+    j = s + 2;
+    slot = true;
+    if (j < e && t.charCodeAt(j) === 45 /* - */) j++;
+  }
+  if (j >= 0) {
+    const numStart = slot ? s + 2 : s + 1;
+    const digits = j;
+    while (j < e && isDigit(t.charCodeAt(j))) j++;
+    if (j > digits) {
+      const numEnd = j;
+      let live: string | undefined;
+      let ok = true;
+      if (j < e && t.charCodeAt(j) === 95 /* _ */) {
+        const ls = j + 1;
+        j = ls;
+        while (j < e && isLive(t.charCodeAt(j))) j++;
+        if (j === ls) ok = false;
+        else live = t.slice(ls, j);
+      }
+      if (ok && j < e && t.charCodeAt(j) === 61 /* = */) {
+        const raw = t.slice(j + 1, e);
+        const n = Number(t.slice(numStart, numEnd));
+        if (slot) {
+          const se: SlotEntry = { off: n, value: cachedValue(cache, raw, true) };
+          if (live) se.live = live;
+          state.stack.push(se);
+        } else {
+          const re: RegEntry = { reg: n, value: cachedValue(cache, raw, false) };
+          if (live) re.live = live;
+          state.regs.push(re);
+        }
+        return;
+      }
+    }
+  }
+  otherItem(state, t.slice(s, e));
+}
+
+/** Characters `.` does not match: texts holding them take the regex path. */
+const LINE_BREAKS = /[\n\r\u2028\u2029]/;
+
 /** Parse a state text (see module comment). With `cache`, equal value texts share one parsed value. */
 export function parseState(text: string, cache?: ValueCache): ParsedState {
   const state: ParsedState = { regs: [], stack: [], cb: false, asyncCb: false, unparsed: [] };
-  for (const item of splitTopLevel(text.trim(), ' ')) {
+  const t = text.trim();
+  if (LINE_BREAKS.test(t)) return parseItemsSlow(state, t, cache);
+  // splitTopLevel(t, ' ') without the intermediate array.
+  const n = t.length;
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    const c = t.charCodeAt(i);
+    if (c === 40 /* ( */) depth++;
+    else if (c === 41 /* ) */) {
+      if (depth > 0) depth--;
+    } else if (c === 32 && depth === 0) {
+      if (i > start) readItem(state, t, start, i, cache);
+      start = i + 1;
+    }
+  }
+  if (start < n) readItem(state, t, start, n, cache);
+  return state;
+}
+
+function parseItemsSlow(state: ParsedState, t: string, cache: ValueCache | undefined): ParsedState {
+  for (const item of splitTopLevel(t, ' ')) {
     let m: RegExpExecArray | null;
-    const c0 = item.charCodeAt(0);
-    if (c0 === 82 /* R */ && (m = REG_ITEM_RE.exec(item))) {
-      const raw = m[3] ?? '';
-      const e: RegEntry = { reg: Number(m[1]), value: cache ? cachedValue(cache, raw, false) : parseValue(raw) };
+    if ((m = REG_ITEM_RE.exec(item))) {
+      const e: RegEntry = { reg: Number(m[1]), value: cachedValue(cache, m[3] ?? '', false) };
       if (m[2]) e.live = m[2];
       state.regs.push(e);
-    } else if (c0 === 102 /* f */ && (m = SLOT_ITEM_RE.exec(item))) {
-      const raw = m[3] ?? '';
-      const e: SlotEntry = { off: Number(m[1]), value: cache ? cachedValue(cache, raw, true) : parseSlotValue(raw) };
+    } else if ((m = SLOT_ITEM_RE.exec(item))) {
+      const e: SlotEntry = { off: Number(m[1]), value: cachedValue(cache, m[3] ?? '', true) };
       if (m[2]) e.live = m[2];
       state.stack.push(e);
-    } else if (item.startsWith('refs=')) {
-      state.refs = item
-        .slice(5)
-        .split(',')
-        .filter((s) => s !== '')
-        .map(Number);
-    } else if (item === 'cb') {
-      state.cb = true;
-    } else if (item === 'async_cb') {
-      state.asyncCb = true;
-    } else if ((m = /^frame(\d+):$/.exec(item))) {
-      state.frame = Number(m[1]);
-    } else {
-      state.unparsed.push(item);
-    }
+    } else otherItem(state, item);
   }
   return state;
 }

@@ -7,7 +7,8 @@
  * and stepping faster than the host answers coalesces to the last step). Navigation (`step`,
  * `jumpInsn`, `search`) asks the host, which answers from its indexes — never the whole log.
  */
-import type { Client, Finding, GraphSnapshot, RunInfo, SearchResult, StateAt, StepTarget, Timeline } from '../../../src-main/api/contract.ts';
+import type { Client, Finding, GraphSnapshot, LogLine, RunInfo, SearchResult, StateAt, StepTarget, Timeline } from '../../../src-main/api/contract.ts';
+import { WINDOW } from '../../log/rows.svelte.ts';
 
 export type StepUnit = 'insn' | 'event' | 'error' | 'path';
 
@@ -47,17 +48,31 @@ export class RunSession {
     return { runId: this.runId, program: this.program };
   }
 
-  async load(program: number, line: number | null): Promise<void> {
+  /** Log windows that came with the first screen, for the log pane's cache. */
+  seed: { program: number; fold: boolean; starts: number[]; windows: LogLine[][] } | null = null;
+
+  /** Open the run: one request for the whole first screen (program null = the first one). */
+  async load(program: number | null, line: number | null, visibleRows: number): Promise<void> {
     const t0 = performance.now();
-    const run = await this.client.getRun({ runId: this.runId });
-    if (!run) {
-      this.error = `Run ${this.runId} is not in this database.`;
+    let fs;
+    try {
+      fs = await this.client.firstScreen({ runId: this.runId, program, line, fold: this.fold, windowRows: WINDOW, visibleRows });
+    } catch (e) {
+      this.error = (e as Error).message;
       return;
     }
-    this.run = run;
-    const known = program === -1 || run.programs.some((p) => p.index === program && p.lines > 0);
-    await this.setProgram(known ? program : (run.programs.find((p) => p.lines > 0)?.index ?? -1), line);
+    this.seed = { program: fs.program, fold: this.fold, starts: fs.windowStarts, windows: fs.windows };
+    this.run = fs.run;
+    this.program = fs.program;
+    this.finding = fs.finding;
+    this.total = fs.total;
+    this.line = fs.line;
+    this.row = fs.row;
+    this.state = fs.state;
+    this.graph = fs.graph;
+    this.scrollSeq++;
     this.timings = { ...this.timings, open: performance.now() - t0 };
+    void this.loadTimeline();
   }
 
   async setProgram(program: number, line: number | null = null): Promise<void> {
@@ -66,7 +81,7 @@ export class RunSession {
     this.graph = null;
     this.timeline = null;
     const [finding, rows] = await Promise.all([
-      program >= 0 ? this.client.finding(this.base) : Promise.resolve(null),
+      this.client.finding(this.base),
       this.client.rowOfLine({ ...this.base, line: 1, fold: this.fold }),
     ]);
     this.finding = finding;
