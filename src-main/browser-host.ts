@@ -28,20 +28,9 @@ import { dispatch, type PartialHandlers } from './api/dispatch.ts';
 import { AppError, errorBody, httpStatus } from './api/errors.ts';
 import { StoreClient } from './api/worker-client.ts';
 import { IngestQueue } from './api/ingest-jobs.ts';
+import { CSP_DIRECTIVES } from './api/csp.ts';
 
-export const CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  // Svelte/d3 set element styles; no inline <script> is ever allowed.
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "worker-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const CSP = CSP_DIRECTIVES;
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -19,6 +19,8 @@ import { RECORD_KINDS, type RecordKind } from './ingest/verifier-log/records.ts'
 import type { ProgramSummary } from './ingest/verifier-log/program-state.ts';
 import { createProgressBar } from './cli/progress.ts';
 import { registerCaptureCommand } from './cli/capture-command.ts';
+import { registerExportCommand, planCompareExport, writeCompareExport, ExportUsageError } from './cli/export-command.ts';
+import { ExportFileError } from './export/index.ts';
 import { compareRuns, METRICS, type Comparison } from './services/compare-service.ts';
 import { registerServeCommand } from './cli/serve-command.ts';
 import { replayLog, replayRun, ReplayError, type ProgramReplay, type ReplayRunResult } from './services/replay-service.ts';
@@ -45,6 +47,7 @@ function knownError(e: unknown): e is Error {
     e instanceof NewerDatabaseError ||
     e instanceof UsageError ||
     e instanceof ReplayError ||
+    e instanceof ExportFileError ||
     (e instanceof Error && e.name === 'BtfParseError')
   );
 }
@@ -360,7 +363,13 @@ async function resolveRun(db: Db, target: string, btf: string[], kernelProfile: 
   return r.ingest.runId;
 }
 
-async function cmdCompare(io: CliIo, a: string, b: string, o: { btf?: string[]; kernelProfile?: string; db?: string; json?: boolean }): Promise<number> {
+async function cmdCompare(
+  io: CliIo,
+  a: string,
+  b: string,
+  o: { btf?: string[]; kernelProfile?: string; db?: string; json?: boolean; format?: string; output?: string },
+): Promise<number> {
+  const plan = planCompareExport(o);
   const btf = o.btf ?? [];
   const db = openDatabase(o.db ?? defaultDatabasePath());
   try {
@@ -370,6 +379,10 @@ async function cmdCompare(io: CliIo, a: string, b: string, o: { btf?: string[]; 
     const runA = await resolveRun(db, a, btfA, o.kernelProfile);
     const runB = await resolveRun(db, b, btfB, o.kernelProfile);
     const c = compareRuns(db, runA, runB, { kernelProfile: o.kernelProfile });
+    if (plan) {
+      writeCompareExport(io, c, plan);
+      return 0;
+    }
     if (o.json) io.out(JSON.stringify(c, null, 2) + '\n');
     else printComparison(io, c);
     return 0;
@@ -445,12 +458,15 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     .argument('<b>', 'a log file or a stored run id')
     .option('--btf <file>', 'BTF for the logs, paired in order (repeatable)', collect)
     .option('--kernel-profile <x.y>', 'kernel profile for the replays (default: newest)')
+    .option('--format <md|csv>', 'write the comparison as Markdown or CSV (with -o)')
+    .option('-o, --output <file>', 'file to write the comparison to (with --format)')
     .option('--db <path>', 'database file')
     .option('--json', 'print one JSON document on stdout')
     .action(async (a: string, b: string, o) => {
       status = await cmdCompare(io, a, b, o);
     });
 
+  registerExportCommand(program, io, (c) => (status = c));
   registerCaptureCommand(program, io, (c) => (status = c));
   registerServeCommand(program, io, (c) => (status = c));
 
@@ -460,7 +476,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     if (e instanceof CommanderError) {
       return e.exitCode === 0 ? 0 : 2;
     }
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof ExportUsageError) {
       io.err(`kptrscope: ${e.message}\n`);
       return 2;
     }

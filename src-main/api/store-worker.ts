@@ -8,7 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../store/db.ts';
-import { createStoreHandlers } from '../services/app-service.ts';
+import { createStoreService } from '../services/app-service.ts';
 import { STORE_METHODS, type StoreMethod } from './contract.ts';
 import { AppError } from './errors.ts';
 
@@ -30,10 +30,19 @@ const { dbPath } = workerData as { dbPath: string };
 /** KPTRSCOPE_TRACE=1: one stderr line per request with its time in the worker. */
 const trace = process.env.KPTRSCOPE_TRACE === '1';
 
-let handlers: ReturnType<typeof createStoreHandlers>;
+let handlers: ReturnType<typeof createStoreService>['handlers'];
 try {
-  handlers = createStoreHandlers(openDatabase(dbPath));
+  const service = createStoreService(openDatabase(dbPath));
+  handlers = service.handlers;
   port.postMessage({ type: 'ready' } satisfies StoreReply);
+  // Before any request arrives: the newest run is the one most likely to be opened first.
+  setImmediate(() => {
+    try {
+      service.warmLatest();
+    } catch {
+      /* a request will report it */
+    }
+  });
 } catch (e) {
   port.postMessage({ type: 'fatal', message: (e as Error).message } satisfies StoreReply);
   process.exit(1);

@@ -107,7 +107,7 @@ function tableStyle(n: GraphNode): string {
 }
 
 function headerRows(n: GraphNode): string {
-  const rows = [`<TR><TD ALIGN="LEFT"><B>${dotHtml(n.label)}</B></TD></TR>`];
+  const rows = [`<TR><TD ALIGN="LEFT"><B>${dotHtml(short(n.label, 80))}</B></TD></TR>`];
   if (n.detail) rows.push(`<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="9">${dotHtml(short(n.detail))}</FONT></TD></TR>`);
   return rows.join('');
 }
@@ -156,11 +156,11 @@ export function graphToDot(s: GraphSnapshot, title: ExportTitle): string {
     if (isCluster(n.id)) {
       // The anchor of a cluster: its field rows, or an invisible point edges can attach to.
       if ((n.fields ?? []).length === 0) return `${indent}${id} [shape=point, style=invis, width=0.01, height=0.01, label=""];`;
-      const rows = (n.fields ?? []).map((f, i) => `<TR><TD PORT="f${i}" ALIGN="LEFT">${dotHtml(fieldText(f))}</TD></TR>`).join('');
+      const rows = (n.fields ?? []).map((f, i) => `<TR><TD PORT="f${i}" ALIGN="LEFT">${dotHtml(short(fieldText(f)))}</TD></TR>`).join('');
       return `${indent}${id} [shape=plain, label=<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" BGCOLOR="${c.fill}" COLOR="${c.stroke}">${rows}</TABLE>>];`;
     }
     if ((n.fields ?? []).length > 0) {
-      const rows = (n.fields ?? []).map((f, i) => `<TR><TD PORT="f${i}" ALIGN="LEFT">${dotHtml(fieldText(f))}</TD></TR>`).join('');
+      const rows = (n.fields ?? []).map((f, i) => `<TR><TD PORT="f${i}" ALIGN="LEFT">${dotHtml(short(fieldText(f)))}</TD></TR>`).join('');
       return (
         `${indent}${id} [shape=plain, penwidth=${pen}, label=<<TABLE BORDER="${c.alarm ? 2 : 1}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" BGCOLOR="${c.fill}" COLOR="${c.stroke}"${tableStyle(n)}>` +
         `${headerRows(n)}<HR/>${rows}</TABLE>>];`
@@ -170,7 +170,7 @@ export function graphToDot(s: GraphSnapshot, title: ExportTitle): string {
     if (n.kind === 'local-object' || n.kind === 'map-value') style.push('rounded');
     if (n.kind === 'stack-slot') style.push('diagonals');
     if (c.dash !== 'none') style.push(c.dash);
-    const label = `<B>${dotHtml(n.label)}</B>${n.detail ? `<BR/><FONT POINT-SIZE="9">${dotHtml(short(n.detail))}</FONT>` : ''}`;
+    const label = `<B>${dotHtml(short(n.label, 80))}</B>${n.detail ? `<BR/><FONT POINT-SIZE="9">${dotHtml(short(n.detail))}</FONT>` : ''}`;
     return `${indent}${id} [shape=${SHAPES[n.kind] ?? 'box'}, style="${style.join(',')}", fillcolor="${c.fill}", color="${c.stroke}", penwidth=${pen}, label=<${label}>];`;
   };
 
@@ -186,7 +186,7 @@ export function graphToDot(s: GraphSnapshot, title: ExportTitle): string {
     if (c.dash !== 'none') style.push(c.dash);
     out.push(`${indent}subgraph cluster_${dotId.get(n.id)} {`);
     out.push(
-      `${indent}  graph [style="${style.join(',')}", fillcolor="${c.fill}", color="${c.stroke}", penwidth=${c.alarm ? 2.4 : 1.3}, labeljust=l, label=<<B>${dotHtml(n.label)}</B>${n.detail ? `<BR/><FONT POINT-SIZE="9">${dotHtml(short(n.detail))}</FONT>` : ''}>];`,
+      `${indent}  graph [style="${style.join(',')}", fillcolor="${c.fill}", color="${c.stroke}", penwidth=${c.alarm ? 2.4 : 1.3}, labeljust=l, label=<<B>${dotHtml(short(n.label, 80))}</B>${n.detail ? `<BR/><FONT POINT-SIZE="9">${dotHtml(short(n.detail))}</FONT>` : ''}>];`,
     );
     out.push(nodeLine(n, `${indent}  `));
     for (const k of kids) emit(k, depth + 1);

@@ -36,6 +36,7 @@ const FIELD_H = 17;
 const PAD_BOTTOM = 6;
 const MIN_W = 56;
 const MAX_DETAIL = 56;
+const MAX_LABEL = 80;
 
 export interface NodeMetrics {
   width: number;
@@ -48,6 +49,8 @@ export interface NodeMetrics {
   fieldYs: number[];
   /** Vertical centre of each field row (where its ports sit). */
   fieldMid: number[];
+  /** The label as drawn (long labels are cut with an ellipsis). */
+  label: string;
   detail: string | null;
   fields: string[];
 }
@@ -57,8 +60,14 @@ export function truncate(s: string, max: number): string {
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
 
+/** A LEAKED / ERROR / RELEASED badge in the top right corner (0: none). */
+export function badgeWidth(n: GraphNode): number {
+  return n.status === 'leaked' || n.status === 'error' || n.status === 'released' ? Math.ceil(textWidth(n.status.toUpperCase(), 9) + 8 + 8) : 0;
+}
+
 /** Size and text positions of a (leaf) node, or of the header band of a parent. */
 export function nodeMetrics(n: GraphNode): NodeMetrics {
+  const label = truncate(n.label, MAX_LABEL);
   const detail = n.detail ? truncate(n.detail, MAX_DETAIL) : null;
   const fields = (n.fields ?? []).map((f) => truncate(fieldText(f), MAX_DETAIL));
   let y = PAD_TOP;
@@ -85,13 +94,13 @@ export function nodeMetrics(n: GraphNode): NodeMetrics {
   y += PAD_BOTTOM;
   const w = Math.max(
     MIN_W,
-    textWidth(cleanText(n.label), SIZES.label) + 2 * PAD_X,
+    textWidth(label, SIZES.label) + 2 * PAD_X + badgeWidth(n),
     detail !== null ? textWidth(detail, SIZES.detail) + 2 * PAD_X : 0,
     ...fields.map((f) => textWidth(f, SIZES.field) + 2 * PAD_X),
   );
   // Shapes with slanted or round sides need room at the ends.
   const extra = n.kind === 'rb-root' || n.kind === 'stack-slot' ? 16 : n.kind === 'register' || n.kind === 'list-head' ? 12 : 0;
-  return { width: Math.ceil(w + extra), height: y, labelY, detailY, separatorY, fieldYs, fieldMid, detail, fields };
+  return { width: Math.ceil(w + extra), height: y, labelY, detailY, separatorY, fieldYs, fieldMid, label, detail, fields };
 }
 
 export interface LaidNode {

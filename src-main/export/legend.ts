@@ -149,10 +149,13 @@ export function num(n: number): string {
   return (r === 0 ? 0 : r).toFixed(1).replace(/\.0$/, '');
 }
 
-/** Remove control characters (a log line can carry them); keep tabs as spaces. */
+/** Remove control characters (a log line can carry them), tabs → spaces, lone surrogates → U+FFFD. */
 export function cleanText(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/\t/g, ' ').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
+  return s
+    .replace(/\t/g, ' ')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|[\uFFFE\uFFFF]/g, '\uFFFD');
 }
 
 /** Width of `text` in DejaVu Sans Mono (advance 0.602 em; wide East Asian characters count twice). */

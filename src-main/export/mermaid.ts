@@ -2,7 +2,7 @@
  * Mermaid export of an ownership graph (`flowchart LR`).
  *
  * Contract: `graphToMermaid(snapshot, title)` returns Mermaid text that mermaid 11's parser accepts:
- * - a YAML front matter `title:` (program, kernel, instruction, verdict) as a JSON-quoted string;
+ * - a YAML front matter `title:` (program, kernel, instruction, verdict), `yamlString`-quoted;
  * - node ids are generated (`n0`, `n1`, … in id order); every label is a quoted string in which
  *   every ASCII character outside [A-Za-z0-9 _.,:/+=@!?*'-] is written as Mermaid's `#<code>;`
  *   entity (quotes, brackets, `<`, `>`, `#`, `|`, `&`, `;`, …), so BTF names and log text can't
@@ -28,6 +28,14 @@ export function mermaidText(s: string): string {
     out += c < 0x80 && !SAFE.test(ch) ? `#${c};` : ch;
   }
   return out;
+}
+
+/**
+ * A YAML double-quoted scalar for the front matter: JSON escaping plus `\u003c`-style escapes for
+ * `<`, `>`, `&` (YAML decodes them; the raw text carries no markup characters).
+ */
+export function yamlString(s: string): string {
+  return JSON.stringify(cleanText(s).replace(/[\r\n]+/g, ' ')).replace(/[<>&]/g, (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
 }
 
 function shape(kind: GraphNodeKind, text: string): string {
@@ -92,7 +100,7 @@ export function graphToMermaid(s: GraphSnapshot, title: ExportTitle): string {
   const mid = new Map<string, string>();
   g.nodes.forEach((n, i) => mid.set(n.id, `n${i}`));
   const [main, sub] = titleLines(title, s);
-  const out: string[] = ['---', `title: ${JSON.stringify(cleanText(main ?? '').replace(/[\r\n]+/g, ' '))}`, '---', 'flowchart LR'];
+  const out: string[] = ['---', `title: ${yamlString(main ?? '')}`, '---', 'flowchart LR'];
 
   const classOf: string[] = [];
   const emit = (n: GraphNode, depth: number) => {

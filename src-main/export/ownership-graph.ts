@@ -8,7 +8,7 @@
  * `glob:<section>`, `root:<section>:<var>` (or `root:obj:<id>:<field>`), `map:<name>`, `mv:<name>`.
  */
 import type { GraphEdge, GraphNode, GraphSnapshot } from '../api/contract.ts';
-import type { ModelObject, OwnershipEvent, StateView, RegView } from '../model/index.ts';
+import type { Finding, ModelObject, OwnershipEvent, StateView, RegView } from '../model/index.ts';
 import type { BtfSummary } from '../ingest/btf/index.ts';
 
 export interface OwnershipGraphInput {
@@ -20,6 +20,8 @@ export interface OwnershipGraphInput {
   step: number;
   insn: number;
   line: number;
+  /** The model's finding; at its step the offending holders and objects are drawn in red. */
+  finding?: Finding | null;
 }
 
 const COLLECTION_KINDS = new Set(['list_head', 'rb_root']);
@@ -72,8 +74,20 @@ export function buildOwnershipGraph(input: OwnershipGraphInput): GraphSnapshot {
   };
   const addEdge = (e: GraphEdge) => edges.set(e.id, e);
 
+  const atFinding = input.finding != null && input.finding.insn === input.insn;
   const holder = (frame: number, name: string, r: RegView, kind: 'register' | 'stack-slot') => {
-    if (r.object === undefined || r.dead !== undefined || r.own === undefined) return;
+    if (r.object === undefined) return;
+    if (r.dead !== undefined) {
+      // A released/invalidated pointer matters only where it is used: at the finding's step.
+      if (!atFinding) return;
+      const target = addObject(r.object);
+      if (!target) return;
+      const hid = `${kind === 'register' ? 'reg' : 'slot'}:${frame}:${name}`;
+      nodes.set(hid, { id: hid, kind, label: frame > 0 ? `frame${frame} ${name}` : name, detail: `${r.dead}: ${r.text}`, status: 'error' });
+      addEdge({ id: `${hid}->${target}`, from: hid, to: target, kind: 'non-owning' });
+      return;
+    }
+    if (r.own === undefined) return;
     const target = addObject(r.object);
     if (!target) return;
     const hid = `${kind === 'register' ? 'reg' : 'slot'}:${frame}:${name}`;
@@ -161,6 +175,13 @@ export function buildOwnershipGraph(input: OwnershipGraphInput): GraphSnapshot {
     const n = nodes.get(nid) as GraphNode;
     if (e.kind === 'leak') n.status = 'leaked';
     else if ((e.kind === 'release' || e.kind === 'drop') && e.to !== 'NULL') n.status = 'released';
+  }
+  if (atFinding && input.finding) {
+    for (const fo of input.finding.objects) {
+      const n = fo.object !== undefined ? nodes.get(`obj:${fo.object}`) : undefined;
+      if (n && n.status !== 'leaked') n.status = input.finding.kind === 'leak' ? 'leaked' : 'error';
+    }
+    notes.push(`${input.finding.kind}: ${input.finding.explanation}`);
   }
   for (const [id, n] of nodes) {
     if (!id.startsWith('obj:') || n.status !== 'live') continue;

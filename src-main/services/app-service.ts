@@ -114,6 +114,16 @@ function kernelState(w: WalkState, fromLine: number, partial: boolean): KernelSt
 }
 
 export function createStoreHandlers(db: Db): Handlers<StoreMethod> {
+  return createStoreService(db).handlers;
+}
+
+export interface StoreService {
+  handlers: Handlers<StoreMethod>;
+  /** Load the newest run's index ahead of time (the run most likely to be opened next). */
+  warmLatest(): void;
+}
+
+export function createStoreService(db: Db): StoreService {
   const indexes = new RunIndexCache(3);
   const btfCache = new Map<number, BtfFacts>();
   const walker = new Walker();
@@ -159,7 +169,7 @@ export function createStoreHandlers(db: Db): Handlers<StoreMethod> {
     return kernelFinding(p, idx);
   };
 
-  return {
+  const handlers: Handlers<StoreMethod> = {
     firstScreen: ({ runId, program, line, fold, windowRows, visibleRows }) => {
       const run = runInfo(db, runId);
       if (!run) throw new AppError('not-found', `no run ${runId} in this database`);
@@ -265,6 +275,13 @@ export function createStoreHandlers(db: Db): Handlers<StoreMethod> {
         label: o ? `${o.type} #${o.refId}` : btf.nodeLabel(objectId, w),
         events: events.map((e) => ({ line: e.line, insn: e.insn, text: e.text })),
       };
+    },
+  };
+  return {
+    handlers,
+    warmLatest() {
+      const row = db.prepare('SELECT max(id) AS id FROM runs').get() as { id: number | null };
+      if (row.id !== null) indexes.get(db, row.id);
     },
   };
 }

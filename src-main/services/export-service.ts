@@ -113,6 +113,7 @@ export function ownershipDiagram(
     step,
     insn: s.insn,
     line: s.line,
+    finding: pr.replay.finding,
   });
   const verdict = pr.replay.finding && pr.replay.finding.insn === s.insn ? `rejected (${pr.replay.finding.kind})` : pr.replay.modelVerdict;
   const title: DiagramTitle = {

@@ -10,7 +10,7 @@
 import type { Db } from '../store/db.ts';
 import type { LogLine, LogWindow, SearchResult, StepTarget, Timeline } from '../api/contract.ts';
 import { kindFromCode } from '../ingest/verifier-log/records.ts';
-import { K, lineText, type RunIndex, type View } from './run-index.ts';
+import { K, lineText, type DecodedBlock, type RunIndex, type View } from './run-index.ts';
 
 export class BadQueryError extends Error {}
 
@@ -130,12 +130,37 @@ export interface SearchOptions {
   budgetMs: number;
 }
 
-function compile(o: SearchOptions): RegExp {
+/** A compiled query: plain text goes through indexOf (on lower-cased block text if case-insensitive). */
+type Matcher = { kind: 'plain'; needle: string; ci: boolean } | { kind: 're'; re: RegExp };
+
+function compile(o: SearchOptions): Matcher {
+  if (!o.regex) return { kind: 'plain', needle: o.caseSensitive ? o.query : o.query.toLowerCase(), ci: !o.caseSensitive };
   try {
-    return new RegExp(o.regex ? o.query : escapeRe(o.query), `g${o.caseSensitive ? '' : 'i'}m`);
+    return { kind: 're', re: new RegExp(o.query, `g${o.caseSensitive ? '' : 'i'}m`) };
   } catch (e) {
     throw new BadQueryError(`invalid regular expression: ${(e as Error).message}`);
   }
+}
+
+const lowered = new WeakMap<DecodedBlock, string>();
+
+/** Next match at or after offset `from` in the block's text: [index, length] or null. */
+function nextMatch(m: Matcher, b: DecodedBlock, from: number): [number, number] | null {
+  if (m.kind === 'plain') {
+    let text = b.text;
+    if (m.ci) {
+      let low = lowered.get(b);
+      if (low === undefined) lowered.set(b, (low = b.text.toLowerCase()));
+      // toLowerCase can change lengths for a few non-ASCII characters; fall back to a regex then.
+      if (low.length === b.text.length) text = low;
+      else return nextMatch({ kind: 're', re: new RegExp(escapeRe(m.needle), 'gi') }, b, from);
+    }
+    const i = text.indexOf(m.needle, from);
+    return i < 0 ? null : [i, m.needle.length];
+  }
+  m.re.lastIndex = from;
+  const r = m.re.exec(b.text);
+  return r ? [r.index, r[0].length] : null;
 }
 
 /** The ranges still to scan, in scan order: after `from` up to the end, then wrapped back to the origin. */
@@ -166,7 +191,7 @@ function searchRanges(v: View, origin: number, from: number, forward: boolean): 
  * `originLine`). Matches inside a line only. Reads one block at a time; stops when over budget.
  */
 export function search(db: Db, idx: RunIndex, v: View, o: SearchOptions): SearchResult {
-  const re = compile(o);
+  const matcher = compile(o);
   const t0 = performance.now();
   const forward = o.direction === 'next';
   let scanned = 0;
@@ -179,7 +204,7 @@ export function search(db: Db, idx: RunIndex, v: View, o: SearchOptions): Search
       const blockLast = b.firstLine + b.lineCount - 1;
       const lo = forward ? line : Math.max(r.lo, b.firstLine);
       const hi = forward ? Math.min(r.hi, blockLast) : line;
-      const hit = matchInBlock(idx, v, b, re, lo, hi, forward);
+      const hit = matchInBlock(idx, v, b, matcher, lo, hi, forward);
       if (hit) {
         return {
           match: { line: hit.line, row: idx.rowOfLine(v, hit.line), start: hit.start, end: hit.end },
@@ -203,8 +228,8 @@ export function search(db: Db, idx: RunIndex, v: View, o: SearchOptions): Search
 function matchInBlock(
   idx: RunIndex,
   v: View,
-  b: ReturnType<RunIndex['block']>,
-  re: RegExp,
+  b: DecodedBlock,
+  m: Matcher,
   lo: number,
   hi: number,
   forward: boolean,
@@ -212,55 +237,90 @@ function matchInBlock(
   if (hi < lo) return null;
   const iLo = lo - b.firstLine;
   const iHi = hi - b.firstLine;
+  // A whole block without any match costs one indexOf/regex pass and no line table.
+  if (iLo === 0 && iHi === b.lineCount - 1 && nextMatch(m, b, 0) === null) return null;
   let best: { line: number; start: number; end: number } | null = null;
-  // Run the regex over the block's text from line iLo; map offsets back to lines.
-  re.lastIndex = b.starts[iLo] ?? 0;
   const endOff = (b.starts[iHi + 1] ?? b.text.length + 1) - 1;
   let li = iLo;
+  let pos = b.starts[iLo] ?? 0;
   for (;;) {
-    const m = re.exec(b.text);
-    if (!m || m.index >= endOff) break;
-    if (m[0].length === 0) re.lastIndex++;
-    while (li + 1 <= iHi && (b.starts[li + 1] ?? Infinity) <= m.index) li++;
+    const hit = nextMatch(m, b, pos);
+    if (!hit || hit[0] >= endOff) break;
+    const [at, len] = hit;
+    while (li + 1 <= iHi && (b.starts[li + 1] ?? Infinity) <= at) li++;
     const line = b.firstLine + li;
-    const start = m.index - (b.starts[li] ?? 0);
-    // Skip matches in hidden (folded) lines, and zero-length matches on a line's terminator.
-    if (shown(idx, v, line) && start <= lineText(b, li).length) {
-      best = { line, start, end: start + m[0].length };
+    const start = at - (b.starts[li] ?? 0);
+    const text = lineText(b, li);
+    // A match must lie inside one line's text (not across its terminator) and be shown.
+    if (shown(idx, v, line) && start + len <= text.length && (len > 0 || start < text.length)) {
+      best = { line, start, end: start + len };
       if (forward) return best;
-      // Backward: keep the last match of the range; jump to the next line.
-      re.lastIndex = Math.max(re.lastIndex, b.starts[li + 1] ?? b.text.length);
+      // Backward: keep the last match of the range; go on from the next line.
+      pos = b.starts[li + 1] ?? b.text.length;
+      continue;
     }
+    pos = at + Math.max(1, len === 0 ? 1 : 1);
   }
   return best;
 }
 
 const EVENT_LABEL = (name: string) => name.replace(/^bpf_/, '').replace(/_impl$/, '');
 
-export function timeline(db: Db, idx: RunIndex, v: View, nBins: number, budgetMs = 400): Timeline {
+const timelineCache = new WeakMap<RunIndex, Map<string, Timeline>>();
+
+/**
+ * Timeline bins over the view. Async: scans a million rows at a time and yields in between, so
+ * requests that arrive meanwhile (a keystroke's step, a search) are answered first.
+ */
+export async function timeline(db: Db, idx: RunIndex, v: View, nBins: number, budgetMs = 2000): Promise<Timeline> {
+  let perRun = timelineCache.get(idx);
+  if (!perRun) timelineCache.set(idx, (perRun = new Map()));
+  const key = `${v.first}:${v.last}:${v.lines ? 'f' : 'u'}:${nBins}`;
+  const hit = perRun.get(key);
+  if (hit) return hit;
   const t0 = performance.now();
   const ev = eventInsns(db, idx, v);
-  const bins = Array.from({ length: nBins }, () => ({ events: 0, errors: 0, paths: 0 }));
+  let maxInsn = 0;
+  for (const i of ev.keys()) maxInsn = Math.max(maxInsn, i);
+  const isEvent = new Uint8Array(maxInsn + 2);
+  for (const i of ev.keys()) if (i >= 0) isEvent[i] = 1;
+  const evBins = new Int32Array(nBins);
+  const errBins = new Int32Array(nBins);
+  const pathBins = new Int32Array(nBins);
   const events: Timeline['events'] = [];
   const per = v.total / nBins;
+  const { kinds, insns } = idx;
+  const kInsn = K.insn;
+  const kErr = K.error;
+  const kBranch = K.branch;
   let partial = false;
   for (let row = 0; row < v.total; row++) {
-    if ((row & 0xffff) === 0 && performance.now() - t0 > budgetMs) {
-      partial = true;
-      break;
-    }
-    const line = v.lines ? (v.lines[row] ?? 0) : v.first + row;
-    const k = idx.kinds[line - 1];
-    const bin = bins[Math.min(nBins - 1, Math.floor(row / per))];
-    if (!bin) continue;
-    if (k === K.insn) {
-      const name = ev.get(idx.insns[line - 1] ?? -1);
-      if (name !== undefined) {
-        bin.events++;
-        if (events.length < 500) events.push({ row, line, insn: idx.insns[line - 1] ?? -1, label: EVENT_LABEL(name) });
+    if ((row & 0xfffff) === 0 && row > 0) {
+      if (performance.now() - t0 > budgetMs) {
+        partial = true;
+        break;
       }
-    } else if (k === K.error) bin.errors++;
-    else if (k === K.branch) bin.paths++;
+      await new Promise((r) => setImmediate(r));
+    }
+    const i = (v.lines ? (v.lines[row] ?? 1) : v.first + row) - 1;
+    const k = kinds[i];
+    if (k === kInsn) {
+      const insn = insns[i] ?? -1;
+      if (insn >= 0 && insn <= maxInsn && isEvent[insn] === 1) {
+        const bin = Math.min(nBins - 1, Math.floor(row / per));
+        evBins[bin] = (evBins[bin] ?? 0) + 1;
+        if (events.length < 500) events.push({ row, line: i + 1, insn, label: EVENT_LABEL(ev.get(insn) ?? '') });
+      }
+    } else if (k === kErr) {
+      const bin = Math.min(nBins - 1, Math.floor(row / per));
+      errBins[bin] = (errBins[bin] ?? 0) + 1;
+    } else if (k === kBranch) {
+      const bin = Math.min(nBins - 1, Math.floor(row / per));
+      pathBins[bin] = (pathBins[bin] ?? 0) + 1;
+    }
   }
-  return { total: v.total, bins, events, eventInsns: [...ev.keys()].sort((a, b) => a - b), partial };
+  const bins = Array.from({ length: nBins }, (_, b) => ({ events: evBins[b] ?? 0, errors: errBins[b] ?? 0, paths: pathBins[b] ?? 0 }));
+  const out = { total: v.total, bins, events, eventInsns: [...ev.keys()].sort((a, b) => a - b), partial };
+  if (!partial) perRun.set(key, out);
+  return out;
 }

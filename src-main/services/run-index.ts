@@ -136,16 +136,7 @@ export class RunIndex {
       .prepare('SELECT raw_z, line_count FROM log_blocks WHERE run_id = ? AND block_no = ?')
       .get(this.runId, this.blockNo[b]) as { raw_z: Buffer; line_count: number } | undefined;
     const text = row ? inflateRawSync(row.raw_z).toString('utf8') : '';
-    const n = row?.line_count ?? 0;
-    const starts = new Int32Array(n + 1);
-    let pos = 0;
-    for (let i = 0; i < n; i++) {
-      starts[i] = pos;
-      const nl = text.indexOf('\n', pos);
-      pos = nl < 0 ? text.length + 1 : nl + 1;
-    }
-    starts[n] = pos;
-    const decoded: DecodedBlock = { firstLine: this.blockFirst[b] ?? 1, lineCount: n, text, starts };
+    const decoded = new DecodedBlock(this.blockFirst[b] ?? 1, row?.line_count ?? 0, text);
     this.blockCache.set(b, decoded);
     if (this.blockCache.size > 32) {
       const oldest = this.blockCache.keys().next().value;
@@ -161,12 +152,31 @@ export class RunIndex {
   }
 }
 
-export interface DecodedBlock {
-  firstLine: number;
-  lineCount: number;
-  text: string;
+/** A block's text; where each line starts is computed on first use (a search scan may not need it). */
+export class DecodedBlock {
+  private lineStarts: Int32Array | null = null;
+
+  constructor(
+    readonly firstLine: number,
+    readonly lineCount: number,
+    readonly text: string,
+  ) {}
+
   /** starts[i] = offset of line i in `text`; starts[lineCount] = end of the last line + 1. */
-  starts: Int32Array;
+  get starts(): Int32Array {
+    if (this.lineStarts) return this.lineStarts;
+    const n = this.lineCount;
+    const starts = new Int32Array(n + 1);
+    let pos = 0;
+    for (let i = 0; i < n; i++) {
+      starts[i] = pos;
+      const nl = this.text.indexOf('\n', pos);
+      pos = nl < 0 ? this.text.length + 1 : nl + 1;
+    }
+    starts[n] = pos;
+    this.lineStarts = starts;
+    return starts;
+  }
 }
 
 export function lineText(b: DecodedBlock, i: number): string {

@@ -72,7 +72,9 @@ export class GraphLayout {
   private elk: InstanceType<typeof ELK> | null = null;
   private boxes = new Map<string, Box>();
   private laidKey = '';
+  private placedKey = '';
   private seq = 0;
+  private inflight: { key: string; done: Promise<Placed | null> } | null = null;
 
   private engine(): InstanceType<typeof ELK> {
     if (!this.elk) this.elk = new ELK({ workerFactory: () => new Worker(elkWorkerUrl) });
@@ -82,6 +84,11 @@ export class GraphLayout {
   /** Positions now (see the module comment); `stale` says a relayout is due. */
   place(s: GraphSnapshot): Placed & { stale: boolean } {
     const key = keyOf(s);
+    // Same nodes as last time, already laid out: the very same boxes (nothing to redraw).
+    if (key === this.placedKey && s.nodes.every((n) => sameSize(this.boxes.get(n.id), nodeSize(n)))) {
+      return { boxes: this.boxes, ...extent(this.boxes), stale: key !== this.laidKey };
+    }
+    this.placedKey = key;
     const out = new Map<string, Box>();
     const neighbours = new Map<string, string[]>();
     for (const e of s.edges) {
@@ -108,8 +115,19 @@ export class GraphLayout {
   }
 
   async relayout(s: GraphSnapshot): Promise<Placed | null> {
-    const my = ++this.seq;
     const key = keyOf(s);
+    // One layout per node set: steps that keep the same nodes wait for the one in flight.
+    if (this.inflight && this.inflight.key === key) return this.inflight.done;
+    const my = ++this.seq;
+    const done = this.runLayout(s, key, my);
+    this.inflight = { key, done };
+    void done.finally(() => {
+      if (this.inflight?.done === done) this.inflight = null;
+    });
+    return done;
+  }
+
+  private async runLayout(s: GraphSnapshot, key: string, my: number): Promise<Placed | null> {
     const ids = new Set(s.nodes.map((n) => n.id));
     const graph: ElkNode = {
       id: 'root',
@@ -141,8 +159,13 @@ export class GraphLayout {
     for (const c of res.children ?? []) out.set(c.id, { x: c.x ?? 0, y: c.y ?? 0, w: c.width ?? 100, h: c.height ?? 24 });
     this.boxes = out;
     this.laidKey = key;
+    this.placedKey = key;
     return { boxes: out, ...extent(out) };
   }
+}
+
+function sameSize(b: Box | undefined, size: { w: number; h: number }): boolean {
+  return b !== undefined && b.w === size.w && b.h === size.h;
 }
 
 function extent(boxes: Map<string, Box>): { width: number; height: number } {
@@ -172,4 +195,25 @@ export function edgePath(from: Box, fy: number, to: Box, ty: number): string {
   // Backwards or overlapping: loop around below.
   const dx = Math.max(40, (sx - tx) / 3);
   return `M ${sx} ${fy} C ${sx + dx} ${fy}, ${tx - dx} ${ty}, ${tx - 2} ${ty}`;
+}
+
+/**
+ * Structural sharing between snapshots: an incoming node or edge equal to the previous one with the
+ * same id is replaced by the previous object, so the view redraws only what changed.
+ */
+export class Reuse<T extends { id: string }> {
+  private prev = new Map<string, { sig: string; item: T }>();
+
+  apply(items: T[]): T[] {
+    const next = new Map<string, { sig: string; item: T }>();
+    const out = items.map((it) => {
+      const sig = JSON.stringify(it);
+      const old = this.prev.get(it.id);
+      const keep = old && old.sig === sig ? old.item : it;
+      next.set(it.id, { sig, item: keep });
+      return keep;
+    });
+    this.prev = next;
+    return out;
+  }
 }

@@ -52,3 +52,19 @@ export function splitFiles(files: File[]): { logs: File[]; btf: File[] } {
   for (const f of files) (isBtfName(f.name) ? btf : logs).push(f);
   return { logs, btf };
 }
+
+/** Start an ingest of files the host picked itself (Electron's native dialog) and follow it. */
+export async function ingestPicked(
+  client: Client,
+  picked: { log: FileRef; btf: FileRef[]; label: string },
+  onFinished?: (job: Job) => void,
+): Promise<void> {
+  const name = picked.label.split(/[\\/]/).pop() ?? picked.label;
+  try {
+    const { jobId } = await client.startIngest({ log: picked.log, btf: picked.btf });
+    const j = jobs.upsert(jobId, { file: name, mine: true });
+    if (j.phase === 'done' || j.phase === 'failed') onFinished?.(j);
+  } catch (e) {
+    jobs.upsert(`local-${Math.random().toString(36).slice(2)}`, { file: name, phase: 'failed', message: (e as Error).message, mine: true });
+  }
+}

@@ -299,6 +299,9 @@ export function newValueCache(): ValueCache {
 
 function cachedValue(cache: ValueCache | undefined, raw: string, slot: boolean): RegValue {
   if (cache === undefined) return slot ? parseSlotValue(raw) : parseValue(raw);
+  // Constants are cheap to read and mostly distinct (counters): caching them only churns the cache.
+  const c0 = raw.charCodeAt(0);
+  if (!slot && ((c0 >= 48 && c0 <= 57) || c0 === 45)) return parseValue(raw);
   // Register and slot spellings parse differently (`00000000`): separate maps.
   const m = slot ? cache.slots : cache.regs;
   let v = m.get(raw);
@@ -369,7 +372,7 @@ function readItem(state: ParsedState, t: string, s: number, e: number, cache: Va
       }
       if (ok && j < e && t.charCodeAt(j) === 61 /* = */) {
         const raw = t.slice(j + 1, e);
-        const n = Number(t.slice(numStart, numEnd));
+        const n = numEnd - digits <= 15 ? smallInt(t, numStart, numEnd) : Number(t.slice(numStart, numEnd));
         if (slot) {
           const se: SlotEntry = { off: n, value: cachedValue(cache, raw, true) };
           if (live) se.live = live;
@@ -383,7 +386,34 @@ function readItem(state: ParsedState, t: string, s: number, e: number, cache: Va
       }
     }
   }
+  if (c0 === 114 /* r */ && t.startsWith('refs=', s) && readRefs(state, t, s + 5, e)) return;
   otherItem(state, t.slice(s, e));
+}
+
+/** `Number(t.slice(s, e))` for an optional `-` and at most 15 digits. */
+function smallInt(t: string, s: number, e: number): number {
+  const neg = t.charCodeAt(s) === 45;
+  let v = 0;
+  for (let i = neg ? s + 1 : s; i < e; i++) v = v * 10 + (t.charCodeAt(i) - 48);
+  return neg ? -v : v;
+}
+
+/** `refs=` list of plain decimal ids (what `otherItem` would read); false for anything else. */
+function readRefs(state: ParsedState, t: string, s: number, e: number): boolean {
+  const ids: number[] = [];
+  let start = s;
+  for (let i = s; i <= e; i++) {
+    const c = i < e ? t.charCodeAt(i) : 44;
+    if (c === 44 /* , */) {
+      if (i > start) {
+        if (i - start > 15) return false;
+        ids.push(smallInt(t, start, i));
+      }
+      start = i + 1;
+    } else if (!isDigit(c)) return false;
+  }
+  state.refs = ids;
+  return true;
 }
 
 /** Characters `.` does not match: texts holding them take the regex path. */

@@ -8,12 +8,13 @@
  * `jumpInsn`, `search`) asks the host, which answers from its indexes — never the whole log.
  */
 import type { Client, Finding, GraphSnapshot, LogLine, RunInfo, SearchResult, StateAt, StepTarget, Timeline } from '../../../src-main/api/contract.ts';
+import { tick } from 'svelte';
 import { WINDOW } from '../../log/rows.svelte.ts';
 
 export type StepUnit = 'insn' | 'event' | 'error' | 'path';
 
 export class RunSession {
-  run = $state<RunInfo | null>(null);
+  run = $state.raw<RunInfo | null>(null);
   program = $state(0);
   fold = $state(false);
   line = $state<number | null>(null);
@@ -22,10 +23,10 @@ export class RunSession {
   total = $state(0);
   /** Bumped to ask the log pane to bring `row` into view. */
   scrollSeq = $state(0);
-  finding = $state<Finding | null>(null);
-  state = $state<StateAt | null>(null);
-  graph = $state<GraphSnapshot | null>(null);
-  timeline = $state<Timeline | null>(null);
+  finding = $state.raw<Finding | null>(null);
+  state = $state.raw<StateAt | null>(null);
+  graph = $state.raw<GraphSnapshot | null>(null);
+  timeline = $state.raw<Timeline | null>(null);
   status = $state('');
   error = $state<string | null>(null);
   searchQuery = $state('');
@@ -33,7 +34,7 @@ export class RunSession {
   searchCase = $state(false);
   searching = $state(false);
   /** Timing of the last answers (ms), for the status line and bench-app. */
-  timings = $state<Record<string, number>>({});
+  timings = $state.raw<Record<string, number>>({});
 
   private inflight = false;
   private pendingLine: number | null = null;
@@ -72,7 +73,8 @@ export class RunSession {
     this.graph = fs.graph;
     this.scrollSeq++;
     this.timings = { ...this.timings, open: performance.now() - t0 };
-    void this.loadTimeline();
+    // After the first screen has painted and the first keystrokes are answered.
+    setTimeout(() => void this.loadTimeline(), 300);
   }
 
   async setProgram(program: number, line: number | null = null): Promise<void> {
@@ -114,6 +116,9 @@ export class RunSession {
     if (row === undefined) row = (await this.client.rowOfLine({ ...this.base, line, fold: this.fold })).row;
     this.row = row;
     if (scroll) this.scrollSeq++;
+    // Let the log pane ask for its rows first (the host answers in order): the selected line
+    // shows before the state and graph, which may need a walk back along the path.
+    await tick();
     this.refresh(line);
   }
 

@@ -1,0 +1,232 @@
+/**
+ * Electron entry (built to dist/electron/main.js by scripts/build-electron.ts; `npm start` runs it
+ * when the Electron binary exists, else the browser host).
+ *
+ * Contract:
+ * - hardening: sandbox for every renderer (app.enableSandbox), contextIsolation on,
+ *   nodeIntegration off, webSecurity on (electron.config.ts); the renderer is served from the
+ *   privileged `kptrscope://app/` scheme with the strict CSP; navigation away, new windows,
+ *   <webview>, permission requests and every http(s)/file request are refused;
+ * - IPC: ONE channel, `kptrscope:call` — the handler checks the sender (our window's main frame on
+ *   our origin) and validates the payload with the contract's zod schema (dispatch) before doing
+ *   anything; events go out on `kptrscope:event`;
+ * - SQLite never runs in this process: the backend child process (system Node) owns the store
+ *   worker and the ingest workers;
+ * - native menu (File: Open…, Open Recent, Export… [disabled], Quit; View: Library,
+ *   Compare [disabled]), open dialog, drag and drop (the preload turns dropped Files into paths),
+ *   recent files and window bounds in <userData>/kptrscope-state.json.
+ */
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, screen, session, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { electronConfig } from '../electron.config.ts';
+import type { AppEvent, FileRef, Handlers } from './api/contract.ts';
+import { dispatch } from './api/dispatch.ts';
+import { AppError } from './api/errors.ts';
+import { BackendClient } from './api/backend-client.ts';
+import { STORE_METHODS } from './api/contract.ts';
+import { APP_ORIGIN, APP_SCHEME, serveApp } from './electron/app-protocol.ts';
+import { buildMenu } from './electron/menu.ts';
+import { addRecent, loadState, saveState, visibleBounds, type AppState } from './electron/window-state.ts';
+
+/** Repository root: this file runs as dist/electron/main.js. */
+const ROOT = process.env.KPTRSCOPE_ROOT ?? fileURLToPath(new URL('../../', import.meta.url));
+const RENDERER = join(ROOT, 'dist', 'renderer');
+const PRELOAD = join(ROOT, 'dist', 'electron', 'preload.cjs');
+const FEATURES = { export: false, compare: false, model: false, nativeDialogs: true };
+
+const BTF_NAME = /\.(btf|btf\.txt|btf\.json|bpf\.o|o)$/i;
+
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+app.enableSandbox();
+
+let win: BrowserWindow | null = null;
+let backend: BackendClient | null = null;
+const stateFile = () => join(app.getPath('userData'), 'kptrscope-state.json');
+let state: AppState = { recent: [] };
+
+function send(e: AppEvent): void {
+  if (win && !win.isDestroyed()) win.webContents.send('kptrscope:event', e);
+}
+
+/** Only our window's top frame, on our own origin, may call. */
+function assertSender(e: IpcMainInvokeEvent): void {
+  const frame = e.senderFrame;
+  if (!win || e.sender !== win.webContents || !frame || frame !== win.webContents.mainFrame) throw new AppError('bad-request', 'unexpected sender');
+  let origin = '';
+  try {
+    origin = new URL(frame.url).origin;
+  } catch {
+    /* refused below */
+  }
+  if (origin !== APP_ORIGIN) throw new AppError('bad-request', 'unexpected sender origin');
+}
+
+function refreshMenu(): void {
+  Menu.setApplicationMenu(
+    buildMenu(
+      state.recent,
+      {
+        open: () => send({ type: 'menu', action: 'open' }),
+        openRecent: (path) => void openRecent(path),
+        clearRecent: () => {
+          state = { ...state, recent: [] };
+          saveState(stateFile(), state);
+          refreshMenu();
+        },
+        library: () => send({ type: 'menu', action: 'library' }),
+        exportDiagram: () => send({ type: 'menu', action: 'export' }),
+        compare: () => send({ type: 'menu', action: 'compare' }),
+      },
+      FEATURES,
+    ),
+  );
+}
+
+function remember(log: string, btf: string[]): void {
+  state = addRecent(state, log, btf);
+  saveState(stateFile(), state);
+  refreshMenu();
+}
+
+async function openRecent(path: string): Promise<void> {
+  if (!backend) return;
+  const r = state.recent.find((x) => x.path === path);
+  if (!existsSync(path)) {
+    dialog.showErrorBox('kptrscope', `${path} no longer exists.`);
+    return;
+  }
+  const { jobId } = (await backend.call('startIngest', { log: { kind: 'path', path }, btf: (r?.btf ?? []).filter(existsSync).map((p) => ({ kind: 'path', path: p })) })) as {
+    jobId: string;
+  };
+  const off = backend.onEvent((e) => {
+    if ((e.type === 'ingest-done' || e.type === 'ingest-failed') && e.jobId === jobId) {
+      off();
+      if (e.type === 'ingest-done') send({ type: 'open-run', runId: e.runId });
+    }
+  });
+  remember(path, r?.btf ?? []);
+}
+
+function hostHandlers(): Partial<Handlers> {
+  return {
+    appInfo: () => ({ host: 'electron', version: app.getVersion(), dbPath: dbPath(), features: FEATURES }),
+    recentFiles: () => state.recent.map((r) => ({ path: r.path, openedAt: r.openedAt })),
+    pickFiles: async () => {
+      const opts = {
+        title: 'Open a verifier log (and its BTF)',
+        properties: ['openFile', 'multiSelections'] as ('openFile' | 'multiSelections')[],
+        filters: [
+          { name: 'Verifier logs and BTF', extensions: ['log', 'txt', 'btf', 'json', 'o'] },
+          { name: 'All files', extensions: ['*'] },
+        ],
+      };
+      const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);
+      if (r.canceled || r.filePaths.length === 0) return null;
+      const btf = r.filePaths.filter((p) => BTF_NAME.test(p));
+      const logs = r.filePaths.filter((p) => !BTF_NAME.test(p));
+      const log = logs[0];
+      if (!log) return null;
+      remember(log, btf);
+      return { log: { kind: 'path', path: log } satisfies FileRef, btf: btf.map((p) => ({ kind: 'path', path: p }) satisfies FileRef), label: log };
+    },
+    startIngest: async (input) => {
+      if (!backend) throw new AppError('internal', 'the backend is not running');
+      if (input.log.kind === 'path') remember(input.log.path, input.btf.flatMap((b) => (b.kind === 'path' ? [b.path] : [])));
+      return (await backend.call('startIngest', input)) as { jobId: string };
+    },
+  };
+}
+
+/** Same default as the CLI ($XDG_DATA_HOME/kptrscope/kptrscope.db); not imported from store/db.ts,
+ * which loads better-sqlite3 — this process must never load SQLite (wrong ABI under Electron). */
+function dbPath(): string {
+  if (process.env.KPTRSCOPE_DB) return process.env.KPTRSCOPE_DB;
+  const base = process.env.XDG_DATA_HOME && process.env.XDG_DATA_HOME !== '' ? process.env.XDG_DATA_HOME : join(app.getPath('home'), '.local', 'share');
+  return join(base, 'kptrscope', 'kptrscope.db');
+}
+
+function harden(contents: WebContents): void {
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  contents.on('will-navigate', (e, url) => {
+    if (!url.startsWith(`${APP_ORIGIN}/`)) e.preventDefault();
+  });
+  contents.on('will-redirect', (e) => e.preventDefault());
+  contents.on('will-attach-webview', (e) => e.preventDefault());
+}
+
+function createWindow(): BrowserWindow {
+  const areas = screen.getAllDisplays().map((d) => d.workArea);
+  const bounds = visibleBounds(state.bounds, areas);
+  const w = new BrowserWindow({
+    ...electronConfig.window,
+    ...(bounds ?? {}),
+    title: 'kptrscope',
+    show: false,
+    webPreferences: { ...electronConfig.webPreferences, preload: PRELOAD, spellcheck: false, devTools: true },
+  });
+  if (state.maximized) w.maximize();
+  w.once('ready-to-show', () => w.show());
+  const keep = () => {
+    if (w.isDestroyed()) return;
+    state = { ...state, bounds: w.getNormalBounds(), maximized: w.isMaximized() };
+  };
+  w.on('resize', keep);
+  w.on('move', keep);
+  w.on('close', () => {
+    keep();
+    saveState(stateFile(), state);
+  });
+  void w.loadURL(`${APP_ORIGIN}/index.html`);
+  return w;
+}
+
+async function start(): Promise<void> {
+  state = loadState(stateFile());
+  const ses = session.defaultSession;
+  ses.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
+  ses.setPermissionCheckHandler(() => false);
+  // Nothing but our own scheme (and devtools) is ever fetched.
+  ses.webRequest.onBeforeRequest({ urls: ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*', 'file://*/*'] }, (_d, cb) => cb({ cancel: true }));
+  protocol.handle(APP_SCHEME, (req) => serveApp(RENDERER, req.url));
+  app.on('web-contents-created', (_e, contents) => harden(contents));
+
+  try {
+    backend = await BackendClient.start(ROOT, dbPath());
+  } catch (e) {
+    dialog.showErrorBox('kptrscope', `Cannot open the database ${dbPath()}:\n${(e as Error).message}`);
+    app.exit(1);
+    return;
+  }
+  backend.onEvent(send);
+  const b = backend;
+  const forwarded: Partial<Handlers> = {};
+  for (const m of STORE_METHODS) (forwarded as Record<string, (i: unknown) => Promise<unknown>>)[m] = (i: unknown) => b.call(m, i);
+  const handlers: Partial<Handlers> = { ...forwarded, ...hostHandlers() };
+
+  ipcMain.handle('kptrscope:call', async (e, method: unknown, input: unknown) => {
+    try {
+      assertSender(e);
+      if (typeof method !== 'string') throw new AppError('bad-request', 'method must be a string');
+      return { ok: true, result: await dispatch(handlers, method, input) };
+    } catch (err) {
+      if (!(err instanceof AppError)) console.error('kptrscope:', err);
+      return { ok: false, code: err instanceof AppError ? err.code : 'internal', message: err instanceof AppError ? err.message : 'internal error' };
+    }
+  });
+
+  refreshMenu();
+  win = createWindow();
+  win.on('closed', () => (win = null));
+}
+
+app.whenReady().then(start, (e: unknown) => {
+  console.error(e);
+  app.exit(1);
+});
+app.on('window-all-closed', () => app.quit());
+app.on('before-quit', () => backend?.stop());
+app.on('activate', () => {
+  if (!win && backend) win = createWindow();
+});

@@ -1,0 +1,38 @@
+/**
+ * Electron preload (sandboxed, context-isolated): exposes the contract's Bridge as
+ * `window.kptrscope` — `call(method, input)`, `onEvent(listener)`, `pathForFile(file)` — and
+ * nothing else. No Node, no ipcRenderer, no electron module reaches the page.
+ * Built to dist/electron/preload.cjs (sandboxed preloads must be one CommonJS file).
+ */
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
+import type { AppEvent, Bridge, Method } from './api/contract.ts';
+
+type Reply = { ok: true; result: unknown } | { ok: false; code: string; message: string };
+
+class BridgeError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const bridge: Bridge = {
+  async call(method: Method, input: unknown): Promise<unknown> {
+    if (typeof method !== 'string') throw new BridgeError('bad-request', 'method must be a string');
+    const r = (await ipcRenderer.invoke('kptrscope:call', method, input)) as Reply;
+    if (!r.ok) throw new BridgeError(r.code, r.message);
+    return r.result;
+  },
+  onEvent(listener: (e: AppEvent) => void): () => void {
+    const wrapped = (_e: IpcRendererEvent, event: AppEvent) => listener(event);
+    ipcRenderer.on('kptrscope:event', wrapped);
+    return () => ipcRenderer.removeListener('kptrscope:event', wrapped);
+  },
+  pathForFile(file: File): string {
+    return webUtils.getPathForFile(file);
+  },
+};
+
+contextBridge.exposeInMainWorld('kptrscope', bridge);
