@@ -12,14 +12,14 @@
  * is suppressed while the first table entry is an id-0 lock (≥ 6.13) — the model predicts that
  * from its own table instead of reading "no refs".
  */
-import type { ParsedState, RegValue } from '../ingest/verifier-log/reg-state.ts';
-import { newFrame, printedRefs, regName, slotName, type Frame, type PathState } from './path-state.ts';
+import type { ParsedState, RegEntry, RegValue, RegValueTyped, SlotEntry } from '../ingest/verifier-log/reg-state.ts';
+import { newFrame, printedRefs, regName, slotName, type Frame, type PathState, type RefEntry } from './path-state.ts';
 import {
   describeOwnership,
   kernelOwnership,
   modelOwnership,
   plainFromKernel,
-  touch,
+  copyRegCold,
   type KernelOwnership,
   type MReg,
 } from './regs.ts';
@@ -44,52 +44,126 @@ function same(a: KernelOwnership, b: KernelOwnership): boolean {
   return true;
 }
 
-/** Fill in ref ids the model learnt after the value was copied. */
-export function fillRefs(s: PathState, ck: Checker): void {
-  const fix = (r: MReg | undefined): void => {
-    if (r && r.own === 'own' && r.ref === undefined && r.obj !== undefined) {
-      const ref = ck.refOfObj(r.obj);
-      if (ref !== undefined) {
-        r.ref = ref;
-        touch(r);
-      }
+/** `r` with the ref id the model learnt since it was copied (a changed copy), or undefined. */
+function filled(r: MReg | undefined, ck: Checker): MReg | undefined {
+  if (r && r.own === 'own' && r.ref === undefined && r.obj !== undefined) {
+    const ref = ck.refOfObj(r.obj);
+    if (ref !== undefined) {
+      const c = copyRegCold(r);
+      c.ref = ref;
+      return c;
     }
-  };
-  for (const f of s.frames) {
-    f.regs.forEach(fix);
-    for (const sl of f.slots.values()) fix(sl.spill);
   }
-  for (const e of s.refs) if (e.id === undefined && e.obj !== undefined) e.id = ck.refOfObj(e.obj);
+  return undefined;
 }
 
-function compareValue(name: string, mr: MReg | undefined, kv: RegValue, ck: Checker, s: PathState): void {
-  const ko = kernelOwnership(kv);
+/** Fill in ref ids the model learnt after the value was copied. */
+export function fillRefs(s: PathState, ck: Checker): void {
+  for (let fi = 0; fi < s.frames.length; fi++) {
+    const f = s.frames[fi] as Frame;
+    const regs = f.regs;
+    for (let i = 0; i < regs.length; i++) {
+      const r = regs[i];
+      if (r !== undefined && r.own === 'own' && r.ref === undefined) {
+        const c = filled(r, ck);
+        if (c !== undefined) regs[i] = c;
+      }
+    }
+    if (f.slots.size > 0) {
+      for (const sl of f.slots.values()) {
+        const c = filled(sl.spill, ck);
+        if (c !== undefined) sl.spill = c;
+      }
+    }
+  }
+  for (let i = 0; i < s.refs.length; i++) {
+    const e = s.refs[i] as RefEntry;
+    if (e.id === undefined && e.obj !== undefined) e.id = ck.refOfObj(e.obj);
+  }
+}
+
+/** The typed value behind a printed register or slot (undefined when it cannot carry a reference). */
+function typedOf(kv: RegValue): RegValueTyped | undefined {
+  const t = kv.kind === 'slot' ? kv.spilled : kv;
+  return t !== undefined && t.kind === 'typed' ? t : undefined;
+}
+
+/** `same(modelOwnership(mr), kernelOwnership(kv))` without building either. */
+function sameOwnership(mr: MReg | undefined, kv: RegValue): boolean {
+  const t = typedOf(kv);
+  const kown = t === undefined ? 'none' : t.attrs.nonOwnRef ? 'nonown' : t.attrs.refObjId !== undefined && t.attrs.refObjId > 0 ? 'own' : 'none';
+  const mown = mr === undefined || mr.own === undefined || mr.k === 'dead' ? 'none' : mr.own;
+  if (mown !== kown) return false;
+  if (kown === 'none' || t === undefined || mr === undefined) return true;
+  if ((mr.off ?? 0) !== (t.attrs.off ?? 0)) return false;
+  if (mr.btf !== undefined && mr.btf !== (t.btfType ?? t.base)) return false;
+  if (kown === 'own' && mr.ref !== t.attrs.refObjId) return false;
+  return true;
+}
+
+function valueAt(fr: Frame, idx: number, slot: boolean): MReg | undefined {
+  return slot ? fr.slots.get(idx)?.spill : fr.regs[idx];
+}
+
+function compareValue(fno: number, fr: Frame, idx: number, slot: boolean, kv: RegValue, ck: Checker, s: PathState): void {
+  let mr = valueAt(fr, idx, slot);
   if (mr && mr.own !== undefined && mr.k !== 'dead' && mr.obj !== undefined) {
+    const ko = kernelOwnership(kv);
     if (mr.own === 'own' && mr.ref === undefined && ko.own === 'own' && ko.ref !== undefined) {
       if (ck.bind(mr.obj, ko.ref)) fillRefs(s, ck);
     }
     if (mr.btf === undefined && ko.btf !== undefined && ko.own !== 'none') ck.bindType(mr.obj, ko.btf);
+    mr = valueAt(fr, idx, slot); // binding replaces values (copy-on-write)
   }
+  if (sameOwnership(mr, kv)) return;
   const mo = modelOwnership(mr);
-  if (!same(mo, ko)) ck.divergence(name, describeOwnership(mo), describeOwnership(ko));
+  const ko = kernelOwnership(kv);
+  if (!same(mo, ko)) ck.divergence(slot ? slotName(fno, idx) : regName(fno, idx), describeOwnership(mo), describeOwnership(ko));
+}
+
+function sortedKey(l: number[] | undefined): string {
+  return l === undefined ? '' : [...l].sort((a, b) => a - b).join(',');
+}
+
+/** Whether `printedRefs(s)` and `kernel` are equal lists (then their sorted keys are equal too). */
+function refsInOrder(s: PathState, kernel: number[] | undefined): boolean {
+  const refs = s.refs;
+  const first = refs[0];
+  if (first === undefined || !first.id) return kernel === undefined || kernel.length === 0;
+  if (kernel === undefined) return false;
+  let j = 0;
+  for (let i = 0; i < refs.length; i++) {
+    const id = (refs[i] as RefEntry).id;
+    if (!id) continue;
+    if (kernel[j] !== id) return false;
+    j++;
+  }
+  return j === kernel.length;
 }
 
 export function compareRefs(s: PathState, kernel: number[] | undefined, ck: Checker): void {
   if (kernel !== undefined) {
-    const known = new Set(s.refs.map((e) => e.id));
-    const unknown = kernel.filter((id) => !known.has(id));
-    const pending = s.refs.filter((e) => e.kind === 'ptr' && e.id === undefined && e.obj !== undefined);
-    if (pending.length > 0 && pending.length === unknown.length) {
-      pending.forEach((e, i) => {
-        const id = unknown[i];
-        if (id !== undefined && e.obj !== undefined && ck.bind(e.obj, id)) e.id = id;
-      });
-      fillRefs(s, ck);
+    let pendingCount = 0;
+    for (let i = 0; i < s.refs.length; i++) {
+      const e = s.refs[i] as RefEntry;
+      if (e.kind === 'ptr' && e.id === undefined && e.obj !== undefined) pendingCount++;
+    }
+    if (pendingCount > 0) {
+      const known = new Set(s.refs.map((e) => e.id));
+      const unknown = kernel.filter((id) => !known.has(id));
+      const pending = s.refs.filter((e) => e.kind === 'ptr' && e.id === undefined && e.obj !== undefined);
+      if (pending.length === unknown.length) {
+        pending.forEach((e, i) => {
+          const id = unknown[i];
+          if (id !== undefined && e.obj !== undefined && ck.bind(e.obj, id)) e.id = id;
+        });
+        fillRefs(s, ck);
+      }
     }
   }
+  if (refsInOrder(s, kernel)) return;
   const predicted = printedRefs(s);
-  const key = (l: number[] | undefined): string => (l === undefined ? '' : [...l].sort((a, b) => a - b).join(','));
-  if (key(predicted) !== key(kernel)) {
+  if (sortedKey(predicted) !== sortedKey(kernel)) {
     const m = predicted === undefined ? (s.refs.length > 0 ? '(not printed: id-0 lock first)' : '(none)') : predicted.join(',');
     ck.divergence('refs', m, kernel === undefined ? '(none printed)' : kernel.join(','));
   }
@@ -103,17 +177,21 @@ export function compareFrame(s: PathState, parsed: ParsedState, full: boolean, c
     ck.divergence('frame', `no frame ${fno} (current frame ${s.cur})`, `frame${fno}`);
     return;
   }
-  const seenRegs = new Set<number>();
-  for (const e of parsed.regs) {
-    seenRegs.add(e.reg);
-    compareValue(regName(fno, e.reg), fr.regs[e.reg], e.value, ck, s);
+  const regs = parsed.regs;
+  for (let i = 0; i < regs.length; i++) {
+    const e = regs[i] as RegEntry;
+    compareValue(fno, fr, e.reg, false, e.value, ck, s);
   }
-  const seenSlots = new Set<number>();
-  for (const e of parsed.stack) {
-    seenSlots.add(e.off);
-    compareValue(slotName(fno, e.off), fr.slots.get(e.off)?.spill, e.value, ck, s);
+  const stack = parsed.stack;
+  for (let i = 0; i < stack.length; i++) {
+    const e = stack[i] as SlotEntry;
+    compareValue(fno, fr, e.off, true, e.value, ck, s);
   }
   if (full) {
+    const seenRegs = new Set<number>();
+    for (const e of parsed.regs) seenRegs.add(e.reg);
+    const seenSlots = new Set<number>();
+    for (const e of parsed.stack) seenSlots.add(e.off);
     fr.regs.forEach((r, i) => {
       const mo = modelOwnership(r);
       if (!seenRegs.has(i) && mo.own !== 'none') ck.divergence(regName(fno, i), describeOwnership(mo), 'not printed (not initialised)');
@@ -126,29 +204,99 @@ export function compareFrame(s: PathState, parsed: ParsedState, full: boolean, c
   if (withRefs) compareRefs(s, parsed.refs, ck);
 }
 
+function sameFlags(a: string[] | undefined, b: string[] | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Field-by-field equality of two model values (every MReg field). */
+function sameReg(a: MReg, b: MReg): boolean {
+  return (
+    a.k === b.k &&
+    a.v === b.v &&
+    a.raw === b.raw &&
+    a.off === b.off &&
+    a.base === b.base &&
+    a.btf === b.btf &&
+    a.map === b.map &&
+    a.nul === b.nul &&
+    a.nid === b.nid &&
+    a.ng === b.ng &&
+    a.own === b.own &&
+    a.ref === b.ref &&
+    a.obj === b.obj &&
+    a.dead === b.dead &&
+    a.deadInsn === b.deadInsn &&
+    sameFlags(a.flags, b.flags)
+  );
+}
+
+/** No field beyond `k`, `v`, `raw`, `off` set (the shape of a plain const/scalar value). */
+function bare(r: MReg): boolean {
+  return (
+    r.base === undefined &&
+    r.btf === undefined &&
+    r.map === undefined &&
+    r.nul === undefined &&
+    r.nid === undefined &&
+    r.ng === undefined &&
+    r.own === undefined &&
+    r.ref === undefined &&
+    r.obj === undefined &&
+    r.dead === undefined &&
+    r.deadInsn === undefined &&
+    r.flags === undefined
+  );
+}
+
+/** `sameReg(mr, plainFromKernel(kv))` for printed constants and scalars, without building the value. */
+function samePlainFast(mr: MReg, kv: RegValue): boolean {
+  if (kv.kind === 'const') return mr.k === 'const' && mr.v === kv.value && mr.raw === undefined && mr.off === undefined && bare(mr);
+  if (kv.kind === 'typed' && kv.base === 'scalar') {
+    return mr.k === 'scalar' && mr.raw === kv.raw && mr.v === undefined && mr.off === undefined && bare(mr);
+  }
+  return false;
+}
+
 function adoptValue(mr: MReg | undefined, kv: RegValue): MReg | undefined {
-  const ko = kernelOwnership(kv);
-  if (ko.own !== 'none') {
+  const t = typedOf(kv);
+  if (t !== undefined && (t.attrs.nonOwnRef || (t.attrs.refObjId !== undefined && t.attrs.refObjId > 0))) {
     // Ownership stays the model's; only the kernel's `id=` (lock identity) is taken over.
-    const t = kv.kind === 'slot' ? kv.spilled : kv;
-    if (mr && mr.own !== undefined && t?.kind === 'typed') {
-      if (t.attrs.id !== undefined) mr.nid = t.attrs.id;
-      else delete mr.nid;
-      touch(mr);
+    if (mr && mr.own !== undefined) {
+      const id = t.attrs.id;
+      if (id !== undefined) {
+        if (mr.nid !== id) {
+          const c = copyRegCold(mr);
+          c.nid = id;
+          return c;
+        }
+      } else if (mr.nid !== undefined) {
+        const c = copyRegCold(mr);
+        delete c.nid;
+        return c;
+      }
     }
     return mr;
   }
   if (mr && (mr.own !== undefined || mr.k === 'dead')) return mr;
+  if (mr !== undefined && samePlainFast(mr, kv)) return mr;
   const p = plainFromKernel(kv);
   if (mr?.ng !== undefined && p.nul) p.ng = mr.ng;
-  return p;
+  // The same printed value again: keep the model's value (and its cached encoding).
+  return mr !== undefined && sameReg(mr, p) ? mr : p;
 }
 
 /** Take over the printed values that carry no ownership claim. */
 export function adoptPlain(s: PathState, parsed: ParsedState): void {
   const fr = s.frames[parsed.frame ?? 0];
   if (fr === undefined) return;
-  for (const e of parsed.regs) fr.regs[e.reg] = adoptValue(fr.regs[e.reg], e.value);
+  const regs = parsed.regs;
+  for (let i = 0; i < regs.length; i++) {
+    const e = regs[i] as RegEntry;
+    fr.regs[e.reg] = adoptValue(fr.regs[e.reg], e.value);
+  }
   for (const e of parsed.stack) {
     const slot = fr.slots.get(e.off) ?? {};
     if (e.value.kind === 'slot' && e.value.spilled === undefined) {

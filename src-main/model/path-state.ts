@@ -3,10 +3,11 @@
  * table (kernel order, lock entries included on ≥ 6.13 logs), the held lock, where stashed or
  * inserted objects live, and the path (branch targets taken).
  *
- * Contract: `cloneState` gives an independent copy (used for pushed branches); `flatten` gives the
- * flat key → value map that the step store diffs. Holder names follow types.ts.
+ * Contract: `cloneState` gives an independent copy (used for pushed branches; register/slot values
+ * are shared copy-on-write, see `cloneFrame`); `flatten` gives the flat key → value map that the
+ * step store records. Holder names follow types.ts.
  */
-import { copyReg, encodeReg, regText, type MReg, type MSlot } from './regs.ts';
+import { encodeReg, regText, type MReg, type MSlot } from './regs.ts';
 
 export interface Frame {
   regs: (MReg | undefined)[];
@@ -50,34 +51,54 @@ export function initialState(): PathState {
   return { frames: [newFrame()], cur: 0, refs: [], lock: null, placed: new Map(), path: [0] };
 }
 
-function cloneReg(r: MReg | undefined): MReg | undefined {
-  return r === undefined ? undefined : copyReg(r);
-}
-
+/**
+ * Copy-on-write values: an MReg placed in a state is never changed in place (branch copies share
+ * them); code that changes a value replaces it with a changed copy (`copyRegCold`, `replaceValues`).
+ */
 export function cloneFrame(f: Frame): Frame {
   const slots = new Map<number, MSlot>();
   for (const [k, s] of f.slots) {
     const c: MSlot = {};
     if (s.bytes !== undefined) c.bytes = s.bytes;
-    const sp = cloneReg(s.spill);
-    if (sp) c.spill = sp;
+    if (s.spill) c.spill = s.spill;
     slots.set(k, c);
   }
-  const nf: Frame = { regs: f.regs.map(cloneReg), slots, cb: f.cb };
+  const nf: Frame = { regs: f.regs.slice(), slots, cb: f.cb };
   if (f.callsite !== undefined) nf.callsite = f.callsite;
   return nf;
 }
 
 export function cloneState(s: PathState): PathState {
-  return {
+  const refs: RefEntry[] = [];
+  for (let i = 0; i < s.refs.length; i++) refs.push({ ...(s.refs[i] as RefEntry) });
+  const c: PathState = {
     frames: s.frames.map(cloneFrame),
     cur: s.cur,
-    refs: s.refs.map((r) => ({ ...r })),
+    refs,
     lock: s.lock ? { ...s.lock } : null,
     placed: new Map(s.placed),
-    path: [...s.path],
-    ...(s.blind ? { blind: true } : {}),
+    path: s.path.slice(),
   };
+  if (s.blind) c.blind = true;
+  return c;
+}
+
+/** Replace every register/slot value `fn` returns a (changed copy of a) value for. */
+export function replaceValues(s: PathState, fn: (r: MReg) => MReg | undefined): void {
+  for (const f of s.frames) {
+    const regs = f.regs;
+    for (let i = 0; i < regs.length; i++) {
+      const r = regs[i];
+      if (r === undefined) continue;
+      const n = fn(r);
+      if (n !== undefined) regs[i] = n;
+    }
+    for (const slot of f.slots.values()) {
+      if (slot.spill === undefined) continue;
+      const n = fn(slot.spill);
+      if (n !== undefined) slot.spill = n;
+    }
+  }
 }
 
 export function curFrame(s: PathState): Frame {
@@ -86,12 +107,35 @@ export function curFrame(s: PathState): Frame {
   return f;
 }
 
+const REG_NAMES: string[][] = [];
+const SLOT_NAMES: Map<number, string>[] = [];
+
 export function regName(frame: number, reg: number): string {
-  return frame === 0 ? `R${reg}` : `frame${frame}.R${reg}`;
+  let row = REG_NAMES[frame];
+  if (row === undefined) {
+    row = [];
+    REG_NAMES[frame] = row;
+  }
+  let n = row[reg];
+  if (n === undefined) {
+    n = frame === 0 ? `R${reg}` : `frame${frame}.R${reg}`;
+    if (reg < 64) row[reg] = n;
+  }
+  return n;
 }
 
 export function slotName(frame: number, off: number): string {
-  return frame === 0 ? `fp${off}` : `frame${frame}.fp${off}`;
+  let m = SLOT_NAMES[frame];
+  if (m === undefined) {
+    m = new Map();
+    SLOT_NAMES[frame] = m;
+  }
+  let n = m.get(off);
+  if (n === undefined) {
+    n = frame === 0 ? `fp${off}` : `frame${frame}.fp${off}`;
+    if (m.size < 4096) m.set(off, n);
+  }
+  return n;
 }
 
 /** Every register/slot value with its holder name. */
@@ -107,13 +151,31 @@ export function* allValues(s: PathState): Generator<[string, MReg]> {
   }
 }
 
+function holds(r: MReg | undefined, obj: number): boolean {
+  return r !== undefined && r.obj === obj && r.own !== undefined && r.k !== 'dead';
+}
+
 /** Holders of an object (registers and slots holding an owning or non-owning reference to it, or its placement). */
 export function holdersOf(s: PathState, obj: number): string[] {
   const out: string[] = [];
-  for (const [name, r] of allValues(s)) if (r.obj === obj && r.own !== undefined && r.k !== 'dead') out.push(name);
-  const p = s.placed.get(obj);
-  if (p !== undefined) out.push(p);
+  out.length = holdersInto(s, obj, out);
   return out;
+}
+
+/** `holdersOf` written into `out[0..n)` (entries after n are left as they were); returns n. */
+export function holdersInto(s: PathState, obj: number, out: string[]): number {
+  let n = 0;
+  const frames = s.frames;
+  for (let f = 0; f < frames.length; f++) {
+    const fr = frames[f];
+    if (!fr) continue;
+    const regs = fr.regs;
+    for (let i = 0; i < regs.length; i++) if (holds(regs[i], obj)) out[n++] = regName(f, i);
+    if (fr.slots.size > 0) for (const [off, slot] of fr.slots) if (holds(slot.spill, obj)) out[n++] = slotName(f, off);
+  }
+  const p = s.placed.size > 0 ? s.placed.get(obj) : undefined;
+  if (p !== undefined) out[n++] = p;
+  return n;
 }
 
 export function refIndex(s: PathState, obj: number): number {

@@ -40,10 +40,13 @@ export interface MReg {
 }
 
 /**
- * Encoding cache (step store): values are encoded once and re-used while unchanged. Code that
- * mutates an MReg in place must call `touch` on it.
+ * Values are copy-on-write: once an MReg is placed in a state it is never changed in place (states
+ * and branch copies share them); code that changes a value places a changed copy (`copyRegCold`).
+ * Encoding cache (step store): values are encoded once and re-used. Code that nevertheless mutates
+ * an MReg in place must call `touch` on it.
  */
 const encoded = new WeakMap<MReg, string>();
+let touches = 0;
 
 const SCALAR_CODE = '{"k":"scalar"}';
 
@@ -61,6 +64,12 @@ export function encodeReg(r: MReg): string {
 
 export function touch(r: MReg): void {
   encoded.delete(r);
+  touches++;
+}
+
+/** Number of `touch` calls so far (the step store trusts value identity only while it is unchanged). */
+export function touchCount(): number {
+  return touches;
 }
 
 /** Copy a value (sharing its cached encoding). */
@@ -69,6 +78,13 @@ export function copyReg(r: MReg): MReg {
   if (r.flags) c.flags = [...r.flags];
   const e = encoded.get(r);
   if (e !== undefined) encoded.set(c, e);
+  return c;
+}
+
+/** Copy a value without its cached encoding (branch copies that are often never recorded). */
+export function copyRegCold(r: MReg): MReg {
+  const c: MReg = { ...r };
+  if (r.flags) c.flags = [...r.flags];
   return c;
 }
 

@@ -12,7 +12,7 @@
  */
 import type { Btf } from '../ingest/btf/btf-types.ts';
 import type { LogRecord } from '../ingest/verifier-log/records.ts';
-import { parseState, type ParsedState } from '../ingest/verifier-log/reg-state.ts';
+import { newValueCache, parseState, type ParsedState, type ValueCache } from '../ingest/verifier-log/reg-state.ts';
 import { emptyLayout, layoutFromBtf, type BtfLayout } from './btf-layout.ts';
 import { isBtfSummary, layoutFromSummary } from './btf-summary-adapter.ts';
 import type { BtfSummary } from '../ingest/btf/special-fields.ts';
@@ -21,17 +21,18 @@ import { leakExplanation } from './findings.ts';
 import { decodeInsn, nextInsn, type Insn } from './insn.ts';
 import { featureMessage, profileFor, supports, NEWEST, type Feature, type KernelProfile } from './kernel-profiles.ts';
 import {
-  allValues,
   cloneState,
   curFrame,
-  flatten,
+  holdersInto,
   holdersOf,
   initialState,
   newFrame,
   regName,
+  replaceValues,
   type PathState,
+  type RefEntry,
 } from './path-state.ts';
-import { regText, scalar, touch, type MReg } from './regs.ts';
+import { copyRegCold, regText, scalar, type MReg } from './regs.ts';
 import { RuleRegistry } from './rules/index.ts';
 import type { CallInfo, ModelApi } from './rules/types.ts';
 import { deadFinding } from './rules/common.ts';
@@ -88,6 +89,13 @@ interface PendingJump {
 }
 
 const MAX_SAVED = 4096;
+/** Per-insn caches cover insn indices below this. */
+const MAX_INSN = 1 << 20;
+
+interface LastParse {
+  text: string;
+  parsed: ParsedState;
+}
 
 function isLayout(b: BtfLayout | Btf | BtfSummary): b is BtfLayout {
   return (b as BtfLayout).structsByName instanceof Map;
@@ -116,13 +124,30 @@ export class Replayer {
   private events: OwnershipEvent[] = [];
   private findings: Finding[] = [];
   private divergences: Divergence[] = [];
-  private steps: Step[] = [];
+  /** Per-step insn, line, path index (Step objects are built by `finish`). */
+  private stepCols: number[] = [];
   private store: StepStore;
   private kernelErrors: string[] = [];
   private pathIndex = 0;
 
   private insn = -1;
   private line = 0;
+  /** Parsed value texts (shared, read-only RegValues; bounded by parseState). */
+  private readonly values: ValueCache = newValueCache();
+  /** Last parsed compact suffix / `N: <state>` delta per insn (see parseAt). */
+  private readonly lastSuffix: LastParse[] = [];
+  private readonly lastState: LastParse[] = [];
+  /** Holder names of one object (noteHolders). */
+  private readonly scratch: string[] = [];
+  /** State (and bind count) of the last full `fillRefs` scan still valid (see checkSuffix). */
+  private filled: PathState | null = null;
+  private filledBinds = 0;
+  /** Number of ref ids learnt so far (bind / snapshotObject). */
+  private binds = 0;
+  /** The last `noteHolders` ran at the last recorded step (see recordStep). */
+  private holdersAtStep = false;
+  /** Last decoded instruction per insn index (decoded ops are read-only). */
+  private readonly decoded: ({ opcode: string; asm: string; op: Insn } | undefined)[] = [];
   private lastInsn = -1;
   private lastLine = 0;
 
@@ -168,7 +193,7 @@ export class Replayer {
   }
 
   private event(kind: EventKind, object: number, from: string | null, to: string | null): void {
-    this.events.push({ step: this.steps.length, insn: this.insn, line: this.line, kind, object, from, to });
+    this.events.push({ step: this.stepCols.length / 3, insn: this.insn, line: this.line, kind, object, from, to });
   }
 
   private readonly checker: Checker = {
@@ -183,15 +208,20 @@ export class Replayer {
       if (!o || (o.refId !== undefined && o.refId !== ref)) return false;
       o.refId = ref;
       this.refToObj.set(ref, obj);
+      this.binds++;
       return true;
     },
     bindType: (obj, type) => {
       const o = this.obj(obj);
       if (o && o.type === '?') o.type = type;
-      if (this.s) for (const [, r] of allValues(this.s)) if (r.obj === obj && r.btf === undefined) {
-            r.btf = type;
-            touch(r);
-          }
+      if (this.s) {
+        replaceValues(this.s, (r) => {
+          if (r.obj !== obj || r.btf !== undefined) return undefined;
+          const c = copyRegCold(r);
+          c.btf = type;
+          return c;
+        });
+      }
     },
     objByRef: (ref) => this.refToObj.get(ref),
     snapshotObject: (ref, type) => {
@@ -200,6 +230,7 @@ export class Replayer {
       if (o && ref !== undefined) {
         o.refId = ref;
         this.refToObj.set(ref, id);
+        this.binds++;
       }
       return id;
     },
@@ -289,14 +320,14 @@ export class Replayer {
       toNonOwning: (obj) => {
         const i = this.st.refs.findIndex((e) => e.kind === 'ptr' && e.obj === obj);
         if (i >= 0) this.st.refs.splice(i, 1);
-        for (const [, r] of allValues(this.st)) {
-          if (r.obj === obj && r.own === 'own') {
-            r.own = 'nonown';
-            delete r.ref;
-            delete r.nid;
-            touch(r);
-          }
-        }
+        replaceValues(this.st, (r) => {
+          if (r.obj !== obj || r.own !== 'own') return undefined;
+          const c = copyRegCold(r);
+          c.own = 'nonown';
+          delete c.ref;
+          delete c.nid;
+          return c;
+        });
       },
       invalidateNonOwning: () => {
         const seen = new Map<number, string[]>();
@@ -355,6 +386,7 @@ export class Replayer {
   push(rec: LogRecord): void {
     const wasBranch = this.lastRecordWasBranchTo;
     this.lastRecordWasBranchTo = null;
+    if (rec.kind !== 'insn') this.filled = null;
     switch (rec.kind) {
       case 'insn':
         this.onInsn(rec.insn, rec.line, rec.opcode, rec.asm, rec.suffix);
@@ -395,6 +427,7 @@ export class Replayer {
   private resolvePending(next: number | null): void {
     const p = this.pending;
     if (!p) return;
+    this.filled = null;
     this.pending = null;
     this.setPos(p.insn, p.line);
     const takenNow = next !== null && next === p.target && p.target !== p.insn + 1;
@@ -444,7 +477,7 @@ export class Replayer {
   private onCallState(line: number, text: string): void {
     if (!this.s || this.block === null) return;
     this.line = line;
-    const parsed = parseState(text);
+    const parsed = parseState(text, this.values);
     fillRefs(this.s, this.checker);
     compareFrame(this.s, parsed, true, this.checker);
   }
@@ -495,13 +528,14 @@ export class Replayer {
       this.s = null;
       return;
     }
-    const parsed = parseState(text);
+    const parsed = parseState(text, this.values);
     if (base && !base.blind) compareFrame(base, parsed, true, this.checker);
     this.s = reseed(base, parsed, to, this.checker);
     this.noteHolders();
   }
 
   private onState(insn: number, line: number, text: string, afterBranch: number | null): void {
+    this.filled = null;
     this.resolvePending(insn);
     this.finishReturn();
     this.block = null;
@@ -511,7 +545,7 @@ export class Replayer {
       // instruction line (after mark_precise lines, after `SCC enter`, after a call's info line):
       // like a compact suffix it shows only the scratched registers — a delta, not a snapshot.
       this.setPos(insn, line);
-      this.checkSuffix(parseState(text));
+      this.checkSuffix(this.parseAt(this.lastState, insn, text));
       this.noteHolders();
       return;
     }
@@ -524,7 +558,7 @@ export class Replayer {
         this.pathIndex += 1;
       }
     }
-    const parsed = parseState(text);
+    const parsed = parseState(text, this.values);
     if (base && !base.blind) compareFrame(base, parsed, true, this.checker);
     this.s = reseed(base, parsed, insn, this.checker);
     this.noteHolders();
@@ -537,10 +571,39 @@ export class Replayer {
     this.s = null;
   }
 
+  /**
+   * Parse a state text printed at `insn`, re-using the last parse at that insn when the text is the
+   * same (loops print the same registers again). Parsed states are read-only.
+   */
+  private parseAt(cache: LastParse[], insn: number, text: string): ParsedState {
+    if (insn < 0 || insn >= MAX_INSN) return parseState(text, this.values);
+    const c = cache[insn];
+    if (c !== undefined && c.text === text) return c.parsed;
+    const parsed = parseState(text, this.values);
+    if (c !== undefined) {
+      c.text = text;
+      c.parsed = parsed;
+    } else cache[insn] = { text, parsed };
+    return parsed;
+  }
+
+  private decode(insn: number, opcode: string, asm: string): Insn {
+    const d = insn >= 0 && insn < MAX_INSN ? this.decoded[insn] : undefined;
+    if (d !== undefined && d.asm === asm && d.opcode === opcode) return d.op;
+    const op = decodeInsn(insn, opcode, asm);
+    if (insn >= 0 && insn < MAX_INSN) this.decoded[insn] = { opcode, asm, op };
+    return op;
+  }
+
   private checkSuffix(parsed: ParsedState): void {
     if (!this.s) return;
-    fillRefs(this.s, this.checker);
+    // Ref ids can only be missing-but-known after a bind, or after something other than a plain
+    // instruction (calls, path switches, printed states) placed values: otherwise skip the scan.
+    if (this.s !== this.filled || this.binds !== this.filledBinds) fillRefs(this.s, this.checker);
+    this.filled = this.s;
+    this.filledBinds = this.binds;
     if (this.s.blind) {
+      this.filled = null;
       while (this.s.frames.length <= (parsed.frame ?? 0)) this.s.frames.push(newFrame());
       this.s.cur = parsed.frame ?? 0;
       seedPartial(this.s, parsed, this.checker);
@@ -556,20 +619,42 @@ export class Replayer {
 
   private recordStep(): void {
     if (!this.s) return;
-    this.steps.push({ insn: this.insn, line: this.line, pathIndex: this.pathIndex });
-    this.store.push(flatten(this.s));
-    this.noteHolders();
+    this.stepCols.push(this.insn, this.line, this.pathIndex);
+    // Holders are a function of the flat state: when no value, slot, placement or ref changed since
+    // the last step (and nothing else noted holders since), only the "still held at" insn moves on.
+    const changed = this.store.pushState(this.s);
+    if (!changed && this.holdersAtStep) this.refreshHolders();
+    else this.noteHolders();
+    this.holdersAtStep = true;
+  }
+
+  /** `noteHolders` when the holders are known to be the same as at its last call: only the insn moves on. */
+  private refreshHolders(): void {
+    const refs = (this.s as PathState).refs;
+    for (let i = 0; i < refs.length; i++) {
+      const e = refs[i] as RefEntry;
+      if (e.kind !== 'ptr' || e.obj === undefined) continue;
+      const prev = this.lastHolders.get(e.obj);
+      if (prev !== undefined && prev.lostAt === undefined) prev.insn = this.insn;
+    }
   }
 
   /** Remember who held each live reference last, and where the last holder lost it. */
   private noteHolders(): void {
-    if (!this.s) return;
-    for (const e of this.s.refs) {
+    this.holdersAtStep = false;
+    const s = this.s;
+    if (!s) return;
+    const refs = s.refs;
+    for (let i = 0; i < refs.length; i++) {
+      const e = refs[i] as RefEntry;
       if (e.kind !== 'ptr' || e.obj === undefined) continue;
-      const h = holdersOf(this.s, e.obj);
+      const h = this.scratch;
+      const n = holdersInto(s, e.obj, h);
       const prev = this.lastHolders.get(e.obj);
-      if (h.length > 0) this.lastHolders.set(e.obj, { holders: h, insn: this.insn });
-      else if (prev && prev.lostAt === undefined) prev.lostAt = this.insn;
+      if (n > 0) {
+        if (prev !== undefined && prev.lostAt === undefined && sameList(prev.holders, h, n)) prev.insn = this.insn;
+        else this.lastHolders.set(e.obj, { holders: h.slice(0, n), insn: this.insn });
+      } else if (prev && prev.lostAt === undefined) prev.lostAt = this.insn;
     }
   }
 
@@ -586,8 +671,9 @@ export class Replayer {
       this.s.blind = true;
     }
     const s = this.s;
-    const op = decodeInsn(insn, opcode, asm);
-    const parsedSuffix = suffix === undefined ? undefined : parseState(suffix);
+    const op = this.decode(insn, opcode, asm);
+    if (op.op === 'call' || op.op === 'subcall' || op.op === 'exit') this.filled = null;
+    const parsedSuffix = suffix === undefined ? undefined : this.parseAt(this.lastSuffix, insn, suffix);
     let endPath = false;
     switch (op.op) {
       case 'cond':
@@ -691,6 +777,14 @@ export class Replayer {
     void api;
   }
 
+  private buildSteps(): Step[] {
+    const c = this.stepCols;
+    const n = c.length / 3;
+    const out: Step[] = [];
+    for (let i = 0; i < n; i++) out.push({ insn: c[i * 3] as number, line: c[i * 3 + 1] as number, pathIndex: c[i * 3 + 2] as number });
+    return out;
+  }
+
   finish(): ReplayResult {
     this.resolvePending(null);
     this.finishReturn();
@@ -714,12 +808,19 @@ export class Replayer {
       events: this.events,
       objects: this.objects,
       divergences: this.divergences,
-      steps: this.steps,
+      steps: this.buildSteps(),
       stateStore: store,
       stateAt: (i: number) => decodeState(rebuildFlat(store, i)),
       kernelError,
     };
   }
+}
+
+/** `a` equals the first `n` entries of `b`. */
+function sameList(a: string[], b: string[], n: number): boolean {
+  if (a.length !== n) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function holdersOfName(s: PathState | null, obj: number): string | null {

@@ -6,14 +6,12 @@
  *
  * Contract: `execSimple` mutates the current frame of `s`; `nullSplit` mutates the two branch
  * states of a conditional jump and returns the object whose reference ends on the NULL branch.
+ * Values (MReg) are copy-on-write (see path-state.ts): moves, spills and fills share the value,
+ * changes place a changed copy.
  */
 import { curFrame, type Frame, type PathState } from './path-state.ts';
 import type { Insn } from './insn.ts';
-import { constant, copyReg, scalar, touch, type MReg } from './regs.ts';
-
-function clone(r: MReg | undefined): MReg | undefined {
-  return r === undefined ? undefined : copyReg(r);
-}
+import { constant, copyRegCold, scalar, type MReg } from './regs.ts';
 
 export interface MemUse {
   /** Register used as a memory base while dead. */
@@ -25,49 +23,55 @@ function slotOff(base: MReg, off: number): number | undefined {
   return Number(base.v ?? 0) + off;
 }
 
+const NO_USE: MemUse = Object.freeze({}) as MemUse;
+
+/** The base register of a memory access (noting a use of a dead one in `use`). */
+function base(fr: Frame, reg: number, use: { u: MemUse }): MReg | undefined {
+  const b = fr.regs[reg];
+  if (b?.k === 'dead') use.u = { deadBase: { reg, value: b } };
+  return b;
+}
+
 /** Mov / ALU / load / store / atomics. Returns a dead-base use when one happened. */
 export function execSimple(s: PathState, insn: Insn): MemUse {
   const fr: Frame = curFrame(s);
-  const use: MemUse = {};
-  const checkBase = (reg: number): MReg | undefined => {
-    const b = fr.regs[reg];
-    if (b?.k === 'dead') use.deadBase = { reg, value: b };
-    return b;
-  };
+  const use = { u: NO_USE };
   switch (insn.op) {
     case 'mov':
-      fr.regs[insn.dst] = insn.wide && !insn.sx ? clone(fr.regs[insn.src]) : scalar();
+      fr.regs[insn.dst] = insn.wide && !insn.sx ? fr.regs[insn.src] : scalar(); // shared: values are copy-on-write
       break;
     case 'movimm':
       fr.regs[insn.dst] = constant(insn.imm);
       break;
     case 'alu': {
-      const d = fr.regs[insn.dst];
+      const r = fr.regs[insn.dst];
       const sign = insn.aluOp === '+' ? 1 : insn.aluOp === '-' ? -1 : 0;
-      if (d && insn.wide && sign !== 0 && insn.imm !== undefined && (d.k === 'ptr' || d.k === 'fp')) {
+      if (r && insn.wide && sign !== 0 && insn.imm !== undefined && (r.k === 'ptr' || r.k === 'fp')) {
+        const d = copyRegCold(r);
         const delta = sign * Number(insn.imm);
         if (d.k === 'fp') {
           d.v = String(Number(d.v ?? 0) + delta);
           d.off = Number(d.v);
         } else d.off = (d.off ?? 0) + delta;
         delete d.raw;
-        touch(d);
-      } else if (d && insn.wide && sign !== 0 && insn.src !== undefined && d.k === 'ptr') {
+        fr.regs[insn.dst] = d;
+      } else if (r && insn.wide && sign !== 0 && insn.src !== undefined && r.k === 'ptr') {
+        const d = copyRegCold(r);
         delete d.raw; // variable offset: the kernel keeps `off` and tracks var_off
-        touch(d);
+        fr.regs[insn.dst] = d;
       } else {
         fr.regs[insn.dst] = scalar();
       }
       break;
     }
     case 'ldx': {
-      const b = checkBase(insn.src);
+      const b = base(fr, insn.src, use);
       let v: MReg = scalar();
       if (b) {
         const so = slotOff(b, insn.off);
         if (so !== undefined && insn.size === 'u64') {
           const spill = fr.slots.get(so)?.spill;
-          if (spill) v = clone(spill) as MReg;
+          if (spill) v = spill;
         }
       }
       fr.regs[insn.dst] = v;
@@ -75,13 +79,13 @@ export function execSimple(s: PathState, insn: Insn): MemUse {
     }
     case 'stx':
     case 'st': {
-      const b = checkBase(insn.dst);
+      const b = base(fr, insn.dst, use);
       if (b) {
         const so = slotOff(b, insn.off);
         if (so !== undefined) {
           const aligned = so - (((so % 8) + 8) % 8);
           if (insn.op === 'stx' && insn.size === 'u64' && aligned === so) {
-            const v = clone(fr.regs[insn.src]);
+            const v = fr.regs[insn.src];
             fr.slots.set(so, v ? { spill: v } : {});
           } else if (insn.op === 'st' && insn.size === 'u64' && aligned === so) {
             fr.slots.set(so, { spill: constant(insn.imm) });
@@ -93,20 +97,44 @@ export function execSimple(s: PathState, insn: Insn): MemUse {
       break;
     }
     case 'atomic':
-      checkBase(insn.base);
+      base(fr, insn.base, use);
       if (insn.dst !== undefined) fr.regs[insn.dst] = scalar();
       break;
     default:
       break;
   }
-  return use;
+  return use.u;
 }
 
-function* values(s: PathState): Generator<{ get: () => MReg | undefined; set: (r: MReg) => void }> {
-  for (const f of s.frames) {
-    for (let i = 0; i < f.regs.length; i++) yield { get: () => f.regs[i], set: (r) => (f.regs[i] = r) };
-    for (const slot of f.slots.values()) yield { get: () => slot.spill, set: (r) => (slot.spill = r) };
+/**
+ * Replace every value except the checked register (`frame`, `reg`) that `fn` maps to a new value.
+ * Values may be shared (copy-on-write), so the checked register is skipped by position, not identity.
+ */
+function replaceOthers(s: PathState, frame: number, reg: number, fn: (v: MReg) => MReg | undefined): void {
+  for (let fi = 0; fi < s.frames.length; fi++) {
+    const f = s.frames[fi] as Frame;
+    for (let i = 0; i < f.regs.length; i++) {
+      const v = f.regs[i];
+      if (v === undefined || (fi === frame && i === reg)) continue;
+      const n = fn(v);
+      if (n !== undefined) f.regs[i] = n;
+    }
+    for (const slot of f.slots.values()) {
+      if (slot.spill === undefined) continue;
+      const n = fn(slot.spill);
+      if (n !== undefined) slot.spill = n;
+    }
   }
+}
+
+/** The value without its maybe-NULL marks (a changed copy: values are copy-on-write). */
+function nonNull(v: MReg): MReg {
+  const c = copyRegCold(v);
+  delete c.nul;
+  delete c.ng;
+  delete c.raw;
+  if (c.own === 'own') delete c.nid;
+  return c;
 }
 
 function sameGroup(a: MReg, b: MReg): boolean {
@@ -125,10 +153,7 @@ export function nullSplit(reg: number, nullState: PathState, nonNullState: PathS
   const rn = pick(nullState);
   const rv = pick(nonNullState);
   if (rn === undefined || rv === undefined) return undefined;
-  for (const h of values(nullState)) {
-    const v = h.get();
-    if (v && v !== rn && sameGroup(rn, v)) h.set(constant('0'));
-  }
+  replaceOthers(nullState, nullState.cur, reg, (v) => (sameGroup(rn, v) ? constant('0') : undefined));
   curFrame(nullState).regs[reg] = constant('0');
   let ended: number | undefined;
   if (rn.own === 'own' && rn.obj !== undefined) {
@@ -136,20 +161,7 @@ export function nullSplit(reg: number, nullState: PathState, nonNullState: PathS
     if (idx >= 0) nullState.refs.splice(idx, 1);
     ended = rn.obj;
   }
-  for (const h of values(nonNullState)) {
-    const v = h.get();
-    if (v && v !== rv && sameGroup(rv, v)) {
-      delete v.nul;
-      delete v.ng;
-      delete v.raw;
-      if (v.own === 'own') delete v.nid;
-      touch(v);
-    }
-  }
-  delete rv.nul;
-  delete rv.ng;
-  if (rv.own === 'own') delete rv.nid;
-  delete rv.raw;
-  touch(rv);
+  replaceOthers(nonNullState, nonNullState.cur, reg, (v) => (sameGroup(rv, v) ? nonNull(v) : undefined));
+  curFrame(nonNullState).regs[reg] = nonNull(rv);
   return ended;
 }
