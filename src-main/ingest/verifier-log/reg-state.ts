@@ -119,9 +119,17 @@ export function splitTopLevel(text: string, sep: string): string[] {
 
 const NUM_RE = /^-?(?:\d+|0x[0-9a-fA-F]+)$/;
 
-function toDecimal(num: string): string {
+/**
+ * Hex numbers longer than this are not converted: the kernel prints at most 64-bit values, and
+ * BigInt's decimal conversion of a crafted multi-megabyte hex number takes seconds.
+ */
+const MAX_HEX_DIGITS = 64;
+
+/** Decimal text of a NUM_RE number; undefined for a hex number longer than MAX_HEX_DIGITS. */
+function toDecimal(num: string): string | undefined {
   if (num.startsWith('0x') || num.startsWith('-0x')) {
     const neg = num.startsWith('-');
+    if (num.length - (neg ? 3 : 2) > MAX_HEX_DIGITS) return undefined;
     const v = BigInt(neg ? num.slice(1) : num);
     return (neg ? -v : v).toString();
   }
@@ -130,7 +138,9 @@ function toDecimal(num: string): string {
 
 function parseIntAttr(v: string): number | undefined {
   if (!NUM_RE.test(v)) return undefined;
-  const n = Number(toDecimal(v));
+  const d = toDecimal(v);
+  if (d === undefined) return undefined;
+  const n = Number(d);
   return Number.isFinite(n) ? n : undefined;
 }
 
@@ -219,15 +229,135 @@ function parseTypeName(typeText: string): Pick<RegValueTyped, 'base' | 'btfType'
   return { base: rest, flags, maybeNull };
 }
 
-const SLOT_BYTES_RE = /^[0-9mrd?ifx]{8}/;
+/** Slot-type characters (`[0-9mrd?ifx]`), by char code. */
+const SLOT_CHAR = new Uint8Array(128);
+for (const ch of '0123456789mrd?ifx') SLOT_CHAR[ch.charCodeAt(0)] = 1;
 
+/**
+ * Parse one value text (a register's value, a slot's bytes, a spilled value).
+ *
+ * A slot's spilled value is itself a value that may start with slot bytes, so values nest. The
+ * nesting is read with a loop, not recursion, and every scan remembers how far it got (a run of
+ * digits, letters or slot characters found at offset k also covers offsets k+1…), so a crafted
+ * multi-megabyte value is read in linear time and cannot overflow the stack.
+ */
 export function parseValue(raw: string): RegValue {
+  const n = raw.length;
+  // Ends of the last run found by each scan; offsets only grow, so each char is scanned once.
+  let digS = -1;
+  let digE = -1;
+  let hexS = -1;
+  let hexE = -1;
+  let letS = -1;
+  let letE = -1;
+  let slotS = -1;
+  let slotE = -1;
+  const runEnd = (k: number, s: number, e: number, ok: (c: number) => boolean): number => {
+    if (k >= s && k < e) return e;
+    let j = k;
+    while (j < n && ok(raw.charCodeAt(j))) j++;
+    return j;
+  };
+  const digitsEnd = (k: number): number => {
+    const e = runEnd(k, digS, digE, isDigit);
+    [digS, digE] = [k, e];
+    return e;
+  };
+  const hexEnd = (k: number): number => {
+    const e = runEnd(k, hexS, hexE, isHexDigit);
+    [hexS, hexE] = [k, e];
+    return e;
+  };
+  const lettersEnd = (k: number): number => {
+    const e = runEnd(k, letS, letE, isLowerOrUnderscore);
+    [letS, letE] = [k, e];
+    return e;
+  };
+  const slotCharsEnd = (k: number): number => {
+    const e = runEnd(k, slotS, slotE, isSlotChar);
+    [slotS, slotE] = [k, e];
+    return e;
+  };
+  /** NUM_RE.test(raw.slice(k)) */
+  const isNum = (k: number): boolean => {
+    const j = raw.charCodeAt(k) === 45 /* - */ ? k + 1 : k;
+    const d = digitsEnd(j);
+    if (d > j && d === n) return true;
+    return raw.startsWith('0x', j) && j + 2 < n && hexEnd(j + 2) === n;
+  };
+  // `.` does not match line terminators: `.*$` from k holds iff none is at or after k.
+  let lastTerminator = -1;
+  for (let i = n - 1; i >= 0; i--) {
+    const c = raw.charCodeAt(i);
+    if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029) {
+      lastTerminator = i;
+      break;
+    }
+  }
+
+  let head: RegValue | undefined;
+  let parent: RegValueSlot | undefined;
+  let k = 0;
+  for (;;) {
+    const text = k === 0 ? raw : raw.slice(k);
+    let v: RegValue;
+    let next = -1;
+    if (isNum(k)) {
+      const value = toDecimal(text);
+      v = value === undefined ? { kind: 'unparsed', raw: text } : { kind: 'const', value, precise: false, raw: text };
+    } else if (raw.charCodeAt(k) === 80 /* P */ && k + 1 < n && isNum(k + 1)) {
+      const value = toDecimal(text.slice(1));
+      v = value === undefined ? { kind: 'unparsed', raw: text } : { kind: 'const', value, precise: true, raw: text };
+    } else {
+      const partialEnd = Math.min(slotCharsEnd(k), k + 7);
+      if (k + 8 <= n && slotCharsEnd(k) >= k + 8 && !(lettersEnd(k) > k && raw.charCodeAt(lettersEnd(k)) === 40 /* ( */)) {
+        // 8 slot-type characters: the slot's bytes, then (optionally) the spilled value.
+        v = { kind: 'slot', bytes: text.slice(0, 8), raw: text };
+        if (k + 8 < n) next = k + 8;
+      } else if (raw.startsWith('inv', k) || raw.startsWith('fp', k) || partialEnd <= k) {
+        v = parseLeaf(text);
+      } else {
+        // Stack slots may hold a spilled value printed after some non-spill bytes: `????scalar(...)`
+        // (`^([0-9mrd?ifx]{1,7})([a-zP].*)$`, the longest byte prefix followed by a letter).
+        let p = partialEnd;
+        while (p > k && !isLowerOrP(raw.charCodeAt(p))) p--;
+        const bytes = raw.slice(k, p);
+        if (p > k && p < n && lastTerminator < p + 1 && /[?0]/.test(bytes)) {
+          v = { kind: 'slot', bytes, spilled: undefined as unknown as RegValue, raw: text };
+          next = p;
+        } else {
+          v = parseLeaf(text);
+        }
+      }
+    }
+    if (parent) parent.spilled = v;
+    else head = v;
+    if (next < 0) return head as RegValue;
+    parent = v as RegValueSlot;
+    k = next;
+  }
+}
+
+function isHexDigit(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+function isLowerOrUnderscore(c: number): boolean {
+  return (c >= 97 && c <= 122) || c === 95;
+}
+
+function isLowerOrP(c: number): boolean {
+  return (c >= 97 && c <= 122) || c === 80;
+}
+
+function isSlotChar(c: number): boolean {
+  return c < 128 && SLOT_CHAR[c] === 1;
+}
+
+/** A value that is neither a number nor stack-slot bytes (`inv…`, `fp-8`, a typed value). */
+function parseLeaf(raw: string): RegValue {
   let text = raw;
   let precise = false;
-  if (NUM_RE.test(text)) return { kind: 'const', value: toDecimal(text), precise: false, raw };
-  if (text.startsWith('P') && NUM_RE.test(text.slice(1))) {
-    return { kind: 'const', value: toDecimal(text.slice(1)), precise: true, raw };
-  }
   // ≤5.17: inv0, invP0, invP-1, inv, inv(id=0,...), invP(...)
   const inv = /^inv(P?)(-?\d+)?(?:\((.*)\))?$/.exec(text);
   if (inv) {
@@ -249,18 +379,6 @@ export function parseValue(raw: string): RegValue {
     const v: RegValue = { kind: 'fp', off: Number(fp[2]), raw };
     if (fp[1] !== undefined) v.frame = Number(fp[1]);
     return v;
-  }
-  if (SLOT_BYTES_RE.test(text) && !/^[a-z_]+\(/.test(text)) {
-    const bytes = text.slice(0, 8);
-    const rest = text.slice(8);
-    const v: RegValue = { kind: 'slot', bytes, raw };
-    if (rest !== '') v.spilled = parseValue(rest);
-    return v;
-  }
-  // Stack slots may hold a spilled value printed after some non-spill bytes: `????scalar(...)`.
-  const partial = /^([0-9mrd?ifx]{1,7})([a-zP].*)$/.exec(text);
-  if (partial && partial[1] !== undefined && partial[2] !== undefined && /[?0]/.test(partial[1])) {
-    return { kind: 'slot', bytes: partial[1], spilled: parseValue(partial[2]), raw };
   }
   if (text.startsWith('P')) {
     precise = true;
@@ -299,14 +417,14 @@ export function newValueCache(): ValueCache {
 
 function cachedValue(cache: ValueCache | undefined, raw: string, slot: boolean): RegValue {
   if (cache === undefined) return slot ? parseSlotValue(raw) : parseValue(raw);
-  // Constants are cheap to read and mostly distinct (counters): caching them only churns the cache.
-  const c0 = raw.charCodeAt(0);
-  if (!slot && ((c0 >= 48 && c0 <= 57) || c0 === 45)) return parseValue(raw);
+  // Decimal constants are mostly distinct (counters): read them directly instead of churning the
+  // cache (what parseValue returns for `-?\d+`).
+  if (!slot && isDecimal(raw)) return { kind: 'const', value: raw, precise: false, raw };
   // Register and slot spellings parse differently (`00000000`): separate maps.
   const m = slot ? cache.slots : cache.regs;
   let v = m.get(raw);
   if (v === undefined) {
-    v = slot ? parseSlotValue(raw) : parseValue(raw);
+    v = slot ? parseSlotValue(raw) : (scalarValue(raw) ?? parseValue(raw));
     if (m.size >= VALUE_CACHE_MAX) m.clear();
     m.set(raw, v);
   }
@@ -331,6 +449,29 @@ function otherItem(state: ParsedState, item: string): void {
   } else {
     state.unparsed.push(item);
   }
+}
+
+/**
+ * What parseValue returns for `scalar(<attrs>)` without line terminators (the common unknown
+ * scalar), read directly; undefined for anything else.
+ */
+function scalarValue(raw: string): RegValue | undefined {
+  const n = raw.length;
+  if (n < 8 || !raw.startsWith('scalar(') || raw.charCodeAt(n - 1) !== 41 /* ) */) return undefined;
+  for (let i = 7; i < n; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029) return undefined;
+  }
+  return { kind: 'typed', type: 'scalar', base: 'scalar', flags: [], maybeNull: false, precise: false, attrs: parseAttrs(raw.slice(7, n - 1)), raw };
+}
+
+/** `/^-?\d+$/` */
+function isDecimal(t: string): boolean {
+  const n = t.length;
+  let i = n > 0 && t.charCodeAt(0) === 45 ? 1 : 0;
+  if (i >= n) return false;
+  for (; i < n; i++) if (!isDigit(t.charCodeAt(i))) return false;
+  return true;
 }
 
 function isDigit(c: number): boolean {

@@ -99,7 +99,9 @@ export function matchVeristatHeader(text: string): VeristatHeader | null {
 export function matchVeristatTable(text: string): boolean {
   return (
     /^File\s+Program\s+Verdict\b/.test(text) ||
-    /^-{4,}[\s-]*$/.test(text) ||
+    // `^----[\s-]*$`, not `^-{4,}[\s-]*$`: the two quantifiers overlap, which backtracks
+    // quadratically on a long line of dashes (see test/hardening/regex-linear.test.ts).
+    /^----[\s-]*$/.test(text) ||
     /^Done\. Processed \d+ files?, \d+ programs?\./.test(text) ||
     /^\S+\.o\s+\S+\s+(?:success|failure)\s+\d+/.test(text)
   );
@@ -110,13 +112,30 @@ export interface CiliumHeader {
   errnoText: string;
 }
 
-const CILIUM_HEADER_RE = /^(?:.*?program (\S+): )?(?:.*?)load program: ([^:]+):$/;
+/*
+ * The cilium lines read as `^(?:.*?program (\S+): )?(?:.*?)load program: <tail>$`. As one regex
+ * that is quadratic (each `program X: ` found by the first lazy scan restarts the second one over
+ * the rest of the line: minutes on a crafted 1 MB line), so it is matched in two linear steps with
+ * the same result: the tail is searched first, then the program name before it.
+ * test/hardening/regex-linear.test.ts checks the equivalence against the one-regex form.
+ */
+const LOAD_PROGRAM = 'load program: ';
+const PROG_NAME_RE = /program (\S+): /;
+const HEADER_TAIL_RE = /load program: ([^:]+):$/;
+/** `.` does not match these: a line holding one cannot match across it. */
+const LINE_TERMINATOR_RE = /[\n\r\u2028\u2029]/;
 
 export function matchCiliumHeader(text: string): CiliumHeader | null {
-  const m = CILIUM_HEADER_RE.exec(text);
+  if (!text.endsWith(':') || !text.includes(LOAD_PROGRAM)) return null;
+  // Only the last `load program: ` can be followed by a colon-free tail: the match is unique.
+  const m = HEADER_TAIL_RE.exec(text);
   if (!m) return null;
-  const h: CiliumHeader = { errnoText: m[2] as string };
-  if (m[1] !== undefined) h.prog = m[1];
+  const before = text.slice(0, m.index + LOAD_PROGRAM.length);
+  if (LINE_TERMINATOR_RE.test(before)) return null;
+  const h: CiliumHeader = { errnoText: m[1] as string };
+  // A `program X: ` can only end before the tail (the tail has no `: `).
+  const p = PROG_NAME_RE.exec(before);
+  if (p) h.prog = p[1] as string;
   return h;
 }
 
@@ -128,19 +147,32 @@ export interface CiliumSummary {
   omitted?: number;
 }
 
-const CILIUM_SUMMARY_RE =
-  /^(?:.*?program (\S+): )?(?:.*?)load program: ([a-z][a-z ]*[a-z]): (.+?)(?: \(((?:truncated)?(?:, )?(?:(\d+) line\(s\) omitted)?)\))?$/;
+const SUMMARY_TAIL_RE =
+  /load program: ([a-z][a-z ]*[a-z]): (.+?)(?: \(((?:truncated)?(?:, )?(?:(\d+) line\(s\) omitted)?)\))?$/g;
+
+/** The first summary tail starting at or after `from`. */
+function summaryTail(text: string, from: number): RegExpExecArray | null {
+  SUMMARY_TAIL_RE.lastIndex = from;
+  return SUMMARY_TAIL_RE.exec(text);
+}
 
 export function matchCiliumSummary(text: string): CiliumSummary | null {
-  const m = CILIUM_SUMMARY_RE.exec(text);
+  // Every part of the one-regex form is `.`, a literal or a letter class: no line terminators.
+  if (!text.includes(LOAD_PROGRAM) || LINE_TERMINATOR_RE.test(text)) return null;
+  // The regex tries the earliest `program X: ` first and then the earliest tail after it; if no
+  // tail follows the earliest one, none follows a later one, and the name is left out.
+  const p = PROG_NAME_RE.exec(text);
+  let m = p ? summaryTail(text, p.index + p[0].length) : null;
+  const prog = m ? p?.[1] : undefined;
+  m ??= summaryTail(text, 0);
   if (!m) return null;
   const s: CiliumSummary = {
-    errnoText: m[2] as string,
-    message: m[3] as string,
-    truncated: (m[4] ?? '').includes('truncated'),
+    errnoText: m[1] as string,
+    message: m[2] as string,
+    truncated: (m[3] ?? '').includes('truncated'),
   };
-  if (m[1] !== undefined) s.prog = m[1];
-  if (m[5] !== undefined) s.omitted = Number(m[5]);
+  if (prog !== undefined) s.prog = prog;
+  if (m[4] !== undefined) s.omitted = Number(m[4]);
   return s;
 }
 
