@@ -95,4 +95,12 @@ describe('wrapped logs', () => {
     expect(programs).toHaveLength(0);
     expect(totals.unknownLines).toBe(0);
   });
+
+  it('records leave in line order even when free text is followed by a wrapper line', () => {
+    const text = ['some text pasted before the log', "libbpf: prog 'p': -- BEGIN PROG LOAD LOG --", '0: R1=ctx() R10=fp0', 'oops', 'processed 1 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0', '-- END PROG LOAD LOG --'].join('\n');
+    const { records } = parseText(text);
+    expect(records.map((r) => r.line)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(records.map((r) => r.kind)).toEqual(['unknown', 'libbpf', 'state', 'error', 'stats', 'wrapper']);
+  });
 });
+

@@ -131,6 +131,9 @@ export class LogParser {
     const lb = matchLibbpf(text);
     if (lb) {
       this.wrapperSeen.add('libbpf');
+      // A loader line outside a bracket ends the kernel text before it: held free text is settled
+      // now (records stay in input order) and each program keeps one contiguous line range.
+      this.endOpenSection();
       this.handleLibbpf(line, lb);
       return;
     }
@@ -341,15 +344,22 @@ export class LogParser {
     if (this.held.length === 0) return;
     const held = this.held;
     this.held = [];
+    this.flushing = true;
     for (const h of held) {
       // Free text is the kernel's error only inside a program that has verifier lines: a text
       // file that is not a log does not become "errors".
       const isError = asError && h.prog !== null && h.prog.hasStructure;
       this.emit(isError ? { kind: 'error' } : { kind: 'unknown' }, h.line, h.prog);
     }
+    this.flushing = false;
   }
 
+  private flushing = false;
+
   private emit(body: KernelLineBody | { kind: 'unknown' }, line: LineInfo, prog: ProgramState | null): void {
+    // Records leave in line order: free text still held back (waiting to learn whether it is the
+    // kernel's error) goes first — as error text if its program has verifier lines.
+    if (!this.flushing && this.held.length > 0) this.flushHeld(true);
     // Bodies are fresh objects from the grammar: completing them in place is much cheaper than a
     // spread copy on the hot path (millions of lines).
     const rec = body as unknown as LogRecord;
