@@ -118,6 +118,9 @@ async function main(): Promise<void> {
     await page.close();
     page = await ctx.newPage();
     record(`first screen, whole log (${run.lines.toLocaleString('en-US')} rows)`, await firstScreen(page, `${host.url}#/run/${run.id}/-1`), 1000);
+    // Let the deferred timeline scan of the 9.2M rows finish: searches below measure the steady state.
+    await page.waitForSelector('[data-testid=timeline] rect', { timeout: 30_000 }).catch(() => undefined);
+    await page.waitForTimeout(500);
 
     // 2. Search and jump on the whole log, measured until the selected line shows.
     const search = async (q: string, regex: boolean, label: string, expectMatch = true) => {

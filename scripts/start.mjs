@@ -5,7 +5,7 @@
 // KPTRSCOPE_BROWSER_HOST=1 forces the browser host.
 import { register } from 'tsx/esm/api';
 import { createRequire } from 'node:module';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -37,11 +37,7 @@ if (electron) {
   child = spawn(electron, args, { stdio: 'inherit', env: { ...process.env, KPTRSCOPE_NODE: process.execPath } });
 } else {
   process.stderr.write('kptrscope: no Electron binary here; starting the browser host instead (kptrscope serve)\n');
-  const cli = readFileSync(join(root, 'src-main', 'cli.ts'), 'utf8');
-  const cmd = cli.includes('registerServeCommand')
-    ? [join(root, 'bin', 'kptrscope.mjs'), 'serve']
-    : [join(root, 'bin', 'run-ts.mjs'), join(root, 'test', 'e2e', 'helpers', 'serve-entry.ts'), 'serve'];
-  child = spawn(process.execPath, [...cmd, ...process.argv.slice(2)], { stdio: 'inherit' });
+  child = spawn(process.execPath, [join(root, 'bin', 'kptrscope.mjs'), 'serve', ...process.argv.slice(2)], { stdio: 'inherit' });
 }
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));

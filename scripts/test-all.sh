@@ -21,14 +21,20 @@ fi
 status=0
 echo "== lint"; npx --no-install eslint . || status=1
 echo "== typecheck"; npx --no-install tsc -p tsconfig.json --noEmit || status=1
+echo "== svelte-check"; npx --no-install svelte-check --tsconfig ./tsconfig.json --threshold error --output machine | tail -3 || status=1
 echo "== unit and integration tests (vitest)"
 mkdir -p test-results
 npx --no-install vitest run --reporter=default --reporter=json --outputFile=test-results/vitest.json || status=1
+echo "== end-to-end (Playwright, Debian chromium, browser host)"
+PLAYWRIGHT_JSON_OUTPUT_NAME=test-results/e2e.json npx --no-install playwright test -c test/e2e/playwright.config.ts --reporter=list,json || status=1
 node -e '
   const fs = require("fs");
   let r = { numPassedTests: 0, numFailedTests: 0, numPendingTests: 0 };
   try { r = JSON.parse(fs.readFileSync("test-results/vitest.json", "utf8")); } catch { r.numFailedTests = 1; }
-  const lint = process.argv[1] === "0" ? 0 : 1;
-  console.log(`${r.numPassedTests} passed, ${r.numFailedTests + lint} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+  let e = { expected: 0, unexpected: 0, skipped: 0 };
+  try { e = JSON.parse(fs.readFileSync("test-results/e2e.json", "utf8")).stats; } catch { e.unexpected = 1; }
+  const other = process.argv[1] === "0" ? 0 : 1;
+  const passed = r.numPassedTests + e.expected, failed = r.numFailedTests + e.unexpected, skipped = r.numPendingTests + e.skipped;
+  console.log(`${passed} passed, ${Math.max(failed, other)} failed` + (skipped ? `, ${skipped} skipped` : ""));
 ' "$status"
 exit $status

@@ -300,9 +300,12 @@ function step(w: WalkState, btf: BtfFacts, line: number, kind: number, text: str
         for (const r of ['R1', 'R2', 'R3', 'R4', 'R5']) fs.regs.delete(r);
         w.pendingCall = { fn, insn: rec.insn };
       }
-      if (rec.suffix !== undefined && rec.suffix !== '') {
+      if (rec.suffix !== undefined) {
         const ps = parseState(rec.suffix);
         applyPrinted(w, ps, line, false);
+        // A printed state without `refs=` means no references — unless a held lock's entry
+        // (id 0, first in the table) suppressed the list (6.13+), so only when no lock is held.
+        if (!ps.refs && w.lock === null) w.refs = { ids: [], line };
       }
       if (rec.glued) applyPrinted(w, parseState(rec.glued.state), line, true);
       afterCall(w, line);

@@ -61,23 +61,48 @@ const eventCache = new WeakMap<RunIndex, Map<string, Map<number, string>>>();
  * line of each distinct instruction (the same insn index is the same instruction everywhere).
  */
 export function eventInsns(db: Db, idx: RunIndex, v: View): Map<number, string> {
+  const cached = eventCacheOf(idx).get(`${v.first}:${v.last}`);
+  if (cached) return cached;
+  const firstLineOf = new Map<number, number>();
+  collectFirstLines(idx, v.first, v.last, firstLineOf);
+  return finishEvents(db, idx, v, firstLineOf);
+}
+
+/** The same, yielding to other requests every 256k lines (for the timeline of a huge view). */
+export async function eventInsnsAsync(db: Db, idx: RunIndex, v: View): Promise<Map<number, string>> {
+  const cached = eventCacheOf(idx).get(`${v.first}:${v.last}`);
+  if (cached) return cached;
+  const firstLineOf = new Map<number, number>();
+  for (let from = v.first; from <= v.last; from += 1 << 18) {
+    collectFirstLines(idx, from, Math.min(v.last, from + (1 << 18) - 1), firstLineOf);
+    await new Promise((r) => setImmediate(r));
+  }
+  return finishEvents(db, idx, v, firstLineOf);
+}
+
+function eventCacheOf(idx: RunIndex): Map<string, Map<number, string>> {
   let perRun = eventCache.get(idx);
   if (!perRun) eventCache.set(idx, (perRun = new Map()));
-  const key = `${v.first}:${v.last}`;
-  const hit = perRun.get(key);
-  if (hit) return hit;
-  const firstLineOf = new Map<number, number>();
-  for (let l = v.first; l <= v.last; l++) {
-    if (idx.kinds[l - 1] !== K.insn) continue;
-    const insn = idx.insns[l - 1] ?? -1;
+  return perRun;
+}
+
+function collectFirstLines(idx: RunIndex, from: number, to: number, firstLineOf: Map<number, number>): void {
+  const { kinds, insns } = idx;
+  const kInsn = K.insn;
+  for (let l = from; l <= to; l++) {
+    if (kinds[l - 1] !== kInsn) continue;
+    const insn = insns[l - 1] ?? -1;
     if (!firstLineOf.has(insn)) firstLineOf.set(insn, l);
   }
+}
+
+function finishEvents(db: Db, idx: RunIndex, v: View, firstLineOf: Map<number, number>): Map<number, string> {
   const out = new Map<number, string>();
   for (const [insn, line] of firstLineOf) {
     const m = EVENT_CALL_RE.exec(idx.textAt(db, line));
     if (m?.[1]) out.set(insn, m[1]);
   }
-  perRun.set(key, out);
+  eventCacheOf(idx).set(`${v.first}:${v.last}`, out);
   return out;
 }
 
@@ -131,10 +156,22 @@ export interface SearchOptions {
 }
 
 /** A compiled query: plain text goes through indexOf (on lower-cased block text if case-insensitive). */
-type Matcher = { kind: 'plain'; needle: string; ci: boolean } | { kind: 're'; re: RegExp };
+type Matcher = { kind: 'plain'; needle: string; ci: boolean; prefilter: Buffer | null } | { kind: 're'; re: RegExp };
+
+/**
+ * Bytes every matching block must contain, found without decoding it: the whole query when
+ * case-sensitive, else its longest run without ASCII letters (e.g. the digits of "processed 55018")
+ * when at least 3 characters long.
+ */
+function prefilterOf(query: string, caseSensitive: boolean): Buffer | null {
+  if (caseSensitive) return Buffer.from(query, 'utf8');
+  const runs = query.split(/[A-Za-z]+/).filter((r) => r.length >= 3);
+  const best = runs.sort((a, b) => b.length - a.length)[0];
+  return best ? Buffer.from(best, 'utf8') : null;
+}
 
 function compile(o: SearchOptions): Matcher {
-  if (!o.regex) return { kind: 'plain', needle: o.caseSensitive ? o.query : o.query.toLowerCase(), ci: !o.caseSensitive };
+  if (!o.regex) return { kind: 'plain', needle: o.caseSensitive ? o.query : o.query.toLowerCase(), ci: !o.caseSensitive, prefilter: prefilterOf(o.query, o.caseSensitive) };
   try {
     return { kind: 're', re: new RegExp(o.query, `g${o.caseSensitive ? '' : 'i'}m`) };
   } catch (e) {
@@ -200,7 +237,21 @@ export function search(db: Db, idx: RunIndex, v: View, o: SearchOptions): Search
     wrapped = r.wrapped;
     let line = forward ? r.lo : r.hi;
     while (forward ? line <= r.hi : line >= r.lo) {
-      const b = idx.block(db, idx.blockOf(line));
+      const bi = idx.blockOf(line);
+      if (matcher.kind === 'plain' && matcher.prefilter && !idx.hasBlock(bi) && idx.rawBlock(db, bi).indexOf(matcher.prefilter) < 0) {
+        // No match possible in this block: skip it without decoding.
+        const bFirst = idx.blockFirst[bi] ?? 1;
+        const bLast = (idx.blockFirst[bi + 1] ?? idx.lineCount + 1) - 1;
+        const lo = forward ? line : Math.max(r.lo, bFirst);
+        const hi = forward ? Math.min(r.hi, bLast) : line;
+        scanned += hi - lo + 1;
+        line = forward ? hi + 1 : lo - 1;
+        if (performance.now() - t0 > o.budgetMs && (forward ? line <= r.hi : line >= r.lo)) {
+          return { match: null, resumeLine: forward ? hi : lo, done: false, wrapped, scannedLines: scanned };
+        }
+        continue;
+      }
+      const b = idx.block(db, bi);
       const blockLast = b.firstLine + b.lineCount - 1;
       const lo = forward ? line : Math.max(r.lo, b.firstLine);
       const hi = forward ? Math.min(r.hi, blockLast) : line;
@@ -269,7 +320,7 @@ const EVENT_LABEL = (name: string) => name.replace(/^bpf_/, '').replace(/_impl$/
 const timelineCache = new WeakMap<RunIndex, Map<string, Timeline>>();
 
 /**
- * Timeline bins over the view. Async: scans a million rows at a time and yields in between, so
+ * Timeline bins over the view. Async: scans 256k rows at a time and yields in between, so
  * requests that arrive meanwhile (a keystroke's step, a search) are answered first.
  */
 export async function timeline(db: Db, idx: RunIndex, v: View, nBins: number, budgetMs = 2000): Promise<Timeline> {
@@ -279,7 +330,7 @@ export async function timeline(db: Db, idx: RunIndex, v: View, nBins: number, bu
   const hit = perRun.get(key);
   if (hit) return hit;
   const t0 = performance.now();
-  const ev = eventInsns(db, idx, v);
+  const ev = await eventInsnsAsync(db, idx, v);
   let maxInsn = 0;
   for (const i of ev.keys()) maxInsn = Math.max(maxInsn, i);
   const isEvent = new Uint8Array(maxInsn + 2);
@@ -295,7 +346,7 @@ export async function timeline(db: Db, idx: RunIndex, v: View, nBins: number, bu
   const kBranch = K.branch;
   let partial = false;
   for (let row = 0; row < v.total; row++) {
-    if ((row & 0xfffff) === 0 && row > 0) {
+    if ((row & 0x3ffff) === 0 && row > 0) {
       if (performance.now() - t0 > budgetMs) {
         partial = true;
         break;

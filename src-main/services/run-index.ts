@@ -145,6 +145,17 @@ export class RunIndex {
     return decoded;
   }
 
+  /** Block `b`'s raw bytes (inflated, not decoded): cheap pre-filtering for search. */
+  rawBlock(db: Db, b: number): Buffer {
+    const row = db.prepare('SELECT raw_z FROM log_blocks WHERE run_id = ? AND block_no = ?').get(this.runId, this.blockNo[b]) as { raw_z: Buffer } | undefined;
+    return row ? inflateRawSync(row.raw_z) : Buffer.alloc(0);
+  }
+
+  /** Whether block `b` is decoded already. */
+  hasBlock(b: number): boolean {
+    return this.blockCache.has(b);
+  }
+
   /** Text of one line (without its terminator). */
   textAt(db: Db, line: number): string {
     const b = this.block(db, this.blockOf(line));

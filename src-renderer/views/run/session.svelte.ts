@@ -113,6 +113,9 @@ export class RunSession {
   /** Select a line (row if known, else asked for) and refresh state + graph for it. */
   async select(line: number, row?: number, scroll = true): Promise<void> {
     this.line = line;
+    // Unfolded views map line → row by subtraction; folded ones ask the host.
+    const first = this.program === -1 ? 1 : this.run?.programs.find((p) => p.index === this.program)?.firstLine;
+    if (row === undefined && !this.fold && first !== undefined) row = line - first;
     if (row === undefined) row = (await this.client.rowOfLine({ ...this.base, line, fold: this.fold })).row;
     this.row = row;
     if (scroll) this.scrollSeq++;

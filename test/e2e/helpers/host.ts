@@ -1,10 +1,8 @@
 /**
- * Starts `kptrscope serve --no-open` as a real child process on a database and reads the first
- * stdout line (`kptrscope listening on http://127.0.0.1:PORT/?token=…`). Uses the CLI when it
- * registers `serve`, else helpers/serve-entry.ts (same command, standalone).
+ * Starts `kptrscope serve --no-open` (bin/kptrscope.mjs) as a real child process on a database and
+ * reads the first stdout line (`kptrscope listening on http://127.0.0.1:PORT/?token=…`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -23,10 +21,7 @@ export interface Host {
 }
 
 export function serveCommand(): string[] {
-  const cli = readFileSync(join(REPO, 'src-main', 'cli.ts'), 'utf8');
-  return cli.includes('registerServeCommand')
-    ? [join(REPO, 'bin', 'kptrscope.mjs'), 'serve']
-    : [join(REPO, 'bin', 'run-ts.mjs'), join(REPO, 'test', 'e2e', 'helpers', 'serve-entry.ts'), 'serve'];
+  return [join(REPO, 'bin', 'kptrscope.mjs'), 'serve'];
 }
 
 export async function startHost(dbPath: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Host> {

@@ -1,0 +1,174 @@
+/**
+ * The app's store-side contract handlers on real 6.18 captures (no browser): first screen, log
+ * windows and folded views, search (text/regex, forward/backward, wrap-around, budgeted resume),
+ * instruction jumps, stepping by event/error, the kernel-state graph across bpf_kptr_xchg and
+ * bpf_rbtree_add, the finding's links, timeline and lifetime; and the dispatcher's validation.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase, type Db } from '../../src-main/store/db.ts';
+import { ingestLog } from '../../src-main/services/ingest-service.ts';
+import { createStoreHandlers } from '../../src-main/services/app-service.ts';
+import { dispatch } from '../../src-main/api/dispatch.ts';
+import { AppError } from '../../src-main/api/errors.ts';
+import type { Handlers, StoreMethod } from '../../src-main/api/contract.ts';
+
+const FIX = join(__dirname, '..', 'fixtures', 'logs', '6.18');
+let db: Db;
+let h: Handlers<StoreMethod>;
+let stash: number;
+let uau: number;
+
+beforeAll(async () => {
+  db = openDatabase(join(mkdtempSync(join(tmpdir(), 'kptrscope-app-')), 'a.db'));
+  stash = (await ingestLog(db, join(FIX, 'local_kptr_stash.bpftool.log'), { btf: [join(FIX, 'local_kptr_stash.btf.txt')] })).runId;
+  uau = (await ingestLog(db, join(FIX, 'use_after_unlock.bpftool.log'), { btf: [join(FIX, 'use_after_unlock.btf.txt')] })).runId;
+  h = createStoreHandlers(db);
+});
+
+const P = 0;
+
+describe('first screen and windows', () => {
+  it('opens on the first instruction of an accepted program, with windows, state and graph', async () => {
+    const fs = await h.firstScreen({ runId: stash, program: null, line: null, fold: false, windowRows: 64, visibleRows: 40 });
+    expect(fs.program).toBe(0);
+    expect(fs.finding.severity).toBe('ok');
+    const row = fs.windows.flat().find((l) => l.line === fs.line);
+    expect(row?.kind).toBe('insn');
+    expect(row?.text).toMatch(/^0: \(79\)/);
+    expect(fs.state.insn).toBe(0);
+    expect(fs.graph.line).toBe(fs.line);
+    expect(fs.windowStarts.every((s) => s % 64 === 0)).toBe(true);
+  });
+
+  it('opens a rejected program on its failing instruction', async () => {
+    const fs = await h.firstScreen({ runId: uau, program: null, line: null, fold: false, windowRows: 64, visibleRows: 40 });
+    expect(fs.finding.severity).toBe('error');
+    expect(fs.line).toBe(fs.finding.line);
+    expect(fs.state.insn).toBe(fs.finding.insn);
+  });
+
+  it('folded views hide source annotations and keep line ↔ row consistent', async () => {
+    const open = await h.logWindow({ runId: stash, program: P, start: 0, count: 2000, fold: false });
+    const folded = await h.logWindow({ runId: stash, program: P, start: 0, count: 2000, fold: true });
+    expect(folded.total).toBe(open.lines.filter((l) => l.kind !== 'source').length);
+    expect(folded.lines.some((l) => l.kind === 'source')).toBe(false);
+    const some = folded.lines[50];
+    if (!some) throw new Error('short log');
+    expect((await h.rowOfLine({ runId: stash, program: P, line: some.line, fold: true })).row).toBe(50);
+  });
+});
+
+describe('search and jumps', () => {
+  it('finds text forward and backward, wraps around, and reports no match', async () => {
+    const a = await h.search({ runId: stash, program: P, query: 'bpf_spin_lock', regex: false, caseSensitive: false, fromLine: 61, direction: 'next' });
+    expect(a.match).not.toBeNull();
+    const first = a.match?.line ?? 0;
+    const b = await h.search({ runId: stash, program: P, query: 'bpf_spin_lock', regex: false, caseSensitive: false, fromLine: first, direction: 'next' });
+    expect(b.match?.line).toBeGreaterThan(first);
+    const back = await h.search({ runId: stash, program: P, query: 'bpf_spin_lock', regex: false, caseSensitive: false, fromLine: b.match?.line ?? 0, direction: 'prev' });
+    expect(back.match?.line).toBe(first);
+    // From the last line, `next` wraps to the top.
+    const run = await h.getRun({ runId: stash });
+    const last = run?.programs[0]?.lastLine ?? 0;
+    const w = await h.search({ runId: stash, program: P, query: 'BEGIN PROG LOAD LOG', regex: false, caseSensitive: true, fromLine: last, direction: 'next' });
+    expect(w.wrapped).toBe(true);
+    const none = await h.search({ runId: stash, program: P, query: 'no such text', regex: false, caseSensitive: false, fromLine: 100, direction: 'next' });
+    expect(none).toMatchObject({ match: null, done: true });
+  });
+
+  it('regex search matches inside lines, case rules apply, bad regexes are refused', async () => {
+    const r = await h.search({ runId: stash, program: P, query: 'call bpf_(task|cgroup)_release#\\d+', regex: true, caseSensitive: true, fromLine: 61, direction: 'next' });
+    const win = await h.logWindow({ runId: stash, program: -1, start: (r.match?.line ?? 1) - 1, count: 1, fold: false });
+    expect(win.lines[0]?.text.slice(r.match?.start, r.match?.end)).toMatch(/^call bpf_(task|cgroup)_release#\d+$/);
+    const cs = await h.search({ runId: stash, program: P, query: 'CALL BPF_KPTR_XCHG', regex: false, caseSensitive: true, fromLine: 61, direction: 'next' });
+    expect(cs.match).toBeNull();
+    await expect(Promise.resolve().then(() => h.search({ runId: stash, program: P, query: '(', regex: true, caseSensitive: false, fromLine: 61, direction: 'next' }))).rejects.toBeInstanceOf(AppError);
+  });
+
+  it('a budgeted scan resumes where it stopped and still finds the match', async () => {
+    let r = await h.search({ runId: stash, program: P, query: 'processed 93 insns', regex: false, caseSensitive: false, fromLine: 61, direction: 'next', budgetMs: 10 });
+    let calls = 1;
+    while (!r.match && !r.done && calls < 100) {
+      r = await h.search({ runId: stash, program: P, query: 'processed 93 insns', regex: false, caseSensitive: false, fromLine: r.resumeLine, originLine: 61, direction: 'next', budgetMs: 10 });
+      calls++;
+    }
+    expect(r.match).not.toBeNull();
+  });
+
+  it('jumps to an instruction and steps by instruction, event and error', async () => {
+    const x = await h.findInsn({ runId: stash, program: P, insn: 21, fromLine: 61, direction: 'next' });
+    expect(x?.insn).toBe(21);
+    const next = await h.stepFrom({ runId: stash, program: P, line: x?.line ?? 0, unit: 'insn', direction: 'next' });
+    expect(next?.insn).toBe(22);
+    const ev = await h.stepFrom({ runId: stash, program: P, line: 61, unit: 'event', direction: 'next' });
+    expect(ev?.insn).toBe(5); // bpf_obj_new_impl
+    const err = await h.stepFrom({ runId: uau, program: P, line: 1, unit: 'error', direction: 'next' });
+    const win = await h.logWindow({ runId: uau, program: -1, start: (err?.line ?? 1) - 1, count: 1, fold: false });
+    expect(win.lines[0]?.kind).toBe('error');
+  });
+});
+
+describe('state and graph from the kernel\'s printed state', () => {
+  it('bpf_kptr_xchg: the task leaves R0/R2 and sits in spawn_rec#2.task', async () => {
+    const x = await h.findInsn({ runId: stash, program: P, insn: 20, fromLine: 61, direction: 'next' });
+    const before = await h.graphAt({ runId: stash, program: P, line: x?.line ?? 0 });
+    const edge = (g: typeof before, from: string, to: string) => g.edges.find((e) => e.from === from && e.to === to);
+    expect(edge(before, 'reg:R2', 'obj:4')?.kind).toBe('owns');
+    expect(edge(before, 'obj:2', 'obj:4')).toBeUndefined();
+    const after = await h.graphAt({ runId: stash, program: P, line: (x?.line ?? 0) + 1 });
+    expect(after.insn).toBe(21);
+    expect(edge(after, 'reg:R2', 'obj:4')).toBeUndefined();
+    expect(edge(after, 'obj:2', 'obj:4')).toMatchObject({ kind: 'stashed', fromField: 'task' });
+    expect(after.nodes.find((n) => n.id === 'obj:2')).toMatchObject({ kind: 'local-object', label: 'spawn_rec #2' });
+    expect(after.nodes.find((n) => n.id === 'obj:6')?.status).toBe('maybe-null');
+    expect(after.notes.join(' ')).toContain('#4 moved from R0, R2 into spawn_rec#2.task');
+    const state = await h.stateAt({ runId: stash, program: P, line: (x?.line ?? 0) + 1 });
+    expect(state.model).toBeNull();
+    expect(state.kernel.refs?.ids).toEqual([2, 6]);
+    expect(state.kernel.registers.find((r) => r.name === 'R0')).toMatchObject({ refObjId: 6, maybeNull: true, changed: true });
+    const life = await h.lifetime({ runId: stash, program: P, line: (x?.line ?? 0) + 1, objectId: 'obj:4' });
+    expect(life.events.map((e) => e.text)).toContain('stashed into spawn_rec#2.task');
+  });
+
+  it('bpf_rbtree_add: the node goes into the root, R6 is non-owning, the unlock drops it', async () => {
+    const add = await h.findInsn({ runId: uau, program: P, insn: 20, fromLine: 1, direction: 'next' });
+    const g = await h.graphAt({ runId: uau, program: P, line: add?.line ?? 0 });
+    expect(g.edges.find((e) => e.kind === 'in-collection' && e.to === 'obj:2')?.from).toMatch(/^root:.*w_root$/);
+    expect(g.edges.find((e) => e.from === 'reg:R6')?.kind).toBe('non-owning');
+    const unlock = await h.findInsn({ runId: uau, program: P, insn: 27, fromLine: 1, direction: 'next' });
+    const u = await h.graphAt({ runId: uau, program: P, line: unlock?.line ?? 0 });
+    expect(u.edges.some((e) => e.from === 'reg:R6')).toBe(false);
+    const s = await h.stateAt({ runId: uau, program: P, line: (add?.line ?? 0) });
+    expect(s.kernel.lock?.insn).toBe(11);
+  });
+
+  it('the finding links the failing instruction to its line; the timeline marks events and errors', async () => {
+    const f = await h.finding({ runId: uau, program: P });
+    const link = f.sentence.find((s) => 'insn' in s);
+    expect(link && 'insn' in link ? link.insn : -1).toBe(f.insn);
+    expect(link && 'line' in link ? link.line : -1).toBe(f.line);
+    const t = await h.timeline({ runId: uau, program: P, bins: 50 });
+    expect(t.bins.reduce((a, b) => a + b.errors, 0)).toBe(1);
+    expect(t.events.map((e) => e.label)).toEqual(expect.arrayContaining(['obj_new', 'spin_lock', 'rbtree_add', 'spin_unlock']));
+  });
+});
+
+describe('dispatch validates every payload', () => {
+  it('refuses unknown methods, wrong types and extra keys before any handler runs', async () => {
+    let called = false;
+    const spy = { getRun: () => ((called = true), null) } as Partial<Handlers>;
+    await expect(dispatch(spy, 'nope', {})).rejects.toMatchObject({ code: 'not-found' });
+    await expect(dispatch(spy, 'getRun', { runId: '1' })).rejects.toMatchObject({ code: 'bad-request' });
+    await expect(dispatch(spy, 'getRun', { runId: 1, extra: true })).rejects.toMatchObject({ code: 'bad-request' });
+    await expect(dispatch(spy, 'getRun', { runId: -3 })).rejects.toMatchObject({ code: 'bad-request' });
+    await expect(dispatch(spy, 'startIngest', { log: { kind: 'upload', id: '../../etc/passwd' }, btf: [] })).rejects.toMatchObject({ code: 'bad-request' });
+    await expect(dispatch(spy, '__proto__', {})).rejects.toMatchObject({ code: 'not-found' });
+    expect(called).toBe(false);
+    await expect(dispatch(spy, 'listRuns', {})).rejects.toMatchObject({ code: 'unsupported' });
+    expect(await dispatch(spy, 'getRun', { runId: 1 })).toBeNull();
+    expect(called).toBe(true);
+  });
+});
