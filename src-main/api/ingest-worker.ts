@@ -33,6 +33,7 @@ async function run(): Promise<IngestReply> {
   let last = 0;
   try {
     const r = await ingestLog(db, job.log, {
+      replay: {},
       btf: job.btf,
       kernel: job.kernel,
       onProgress: (p) => {

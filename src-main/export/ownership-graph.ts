@@ -141,14 +141,17 @@ export function buildOwnershipGraph(input: OwnershipGraphInput): GraphSnapshot {
       const gid = `glob:${section}`;
       nodes.set(gid, { id: gid, kind: 'global', label: section, detail: 'global data section (a map)' });
       const v = btf?.globals.find((g) => g.name === section)?.vars.find((x) => x.name === name);
-      const fkind = v?.specialFields.find((f) => f.name === '' || f.name === name)?.kind ?? v?.specialFields[0]?.kind;
+      const sf = v?.specialFields.find((f) => f.name === '' || f.name === name) ?? v?.specialFields[0];
+      const fkind = sf?.kind;
+      const contains = v?.contains ?? sf?.contains;
+      const what = contains ? `${fkind === 'rb_root' ? 'rbtree' : 'list'} of ${contains.type} (${contains.field}) · ` : '';
       const rid = `root:${section}:${name}`;
       nodes.set(rid, {
         id: rid,
         kind: fkind === 'rb_root' ? 'rb-root' : 'list-head',
         label: name,
         parent: gid,
-        detail: lockName && lockName.startsWith(`${section}:`) ? `lock ${lockName} held` : 'lock not held',
+        detail: `${what}${lockName && lockName.startsWith(`${section}:`) ? `lock ${lockName} held` : 'lock not held'}`,
       });
       addEdge({ id: `${rid}->${target}`, from: rid, to: target, kind: 'in-collection' });
     } else if ((m = /^map (\S+)\[value\]\.(.+)$/.exec(where))) {

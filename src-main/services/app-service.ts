@@ -26,6 +26,8 @@ import { BtfFacts, loadBtfFacts } from './btf-facts.ts';
 import { Walker, WalkState, walkRange, walkStart, type Holder } from './kernel-walk.ts';
 import { graphSnapshot } from './graph-service.ts';
 import { kernelFinding, runFinding } from './finding-service.ts';
+import { ModelViews, type ModelView } from './model-view.ts';
+import type { OwnershipEvent } from '../model/index.ts';
 
 function programInfo(p: ProgramSummary): ProgramInfo {
   return {
@@ -123,10 +125,56 @@ export interface StoreService {
   warmLatest(): void;
 }
 
+/** One ownership event in words, for an object's lifetime list. */
+function eventText(e: OwnershipEvent): string {
+  const from = e.from ?? '—';
+  const to = e.to ?? '—';
+  switch (e.kind) {
+    case 'acquire':
+      return `acquired into ${to}`;
+    case 'stash':
+      return `stashed into ${to} (from ${from})`;
+    case 'unstash':
+      return `taken out of ${from} into ${to}`;
+    case 'push':
+      return `pushed into ${to} (from ${from})`;
+    case 'add':
+      return `added to ${to} (from ${from})`;
+    case 'pop':
+      return `popped from ${from} into ${to}`;
+    case 'remove':
+      return `removed from ${from} into ${to}`;
+    case 'drop':
+      return `dropped (from ${from})`;
+    case 'release':
+      return to === 'NULL' ? `NULL on this branch (${from})` : `released (from ${from})`;
+    case 'invalidate':
+      return `invalidated in ${from}`;
+    case 'leak':
+      return `leaked (last held by ${from})`;
+    case 'convert':
+      return `became non-owning in ${from}`;
+    default:
+      return `${e.kind} ${from} → ${to}`;
+  }
+}
+
 export function createStoreService(db: Db): StoreService {
   const indexes = new RunIndexCache(3);
   const btfCache = new Map<number, BtfFacts>();
   const walker = new Walker();
+  const models = new ModelViews(db);
+  // The ownership model's view of a program (replayed once, or read from the replay stored at
+  // ingest). Null when the program has nothing to replay; the kernel's own view is used then.
+  const modelOf = (runId: number, program: number): ModelView | null => {
+    if (program < 0) return null;
+    try {
+      const m = models.of(runId, program);
+      return m && m.steps.length > 0 ? m : null;
+    } catch {
+      return null;
+    }
+  };
 
   const index = (runId: number): RunIndex => {
     const idx = indexes.get(db, runId);
@@ -157,16 +205,26 @@ export function createStoreService(db: Db): StoreService {
   const stateOf = (idx: RunIndex, v: View, line: number, runId: number, program: number) => {
     const walk = walker.walkTo(db, idx, btfOf(runId), program, v.first, line);
     const step = stepOrdinal(idx, v.first, line);
+    const m = modelOf(runId, program);
+    const model = m ? m.stateAt(line) : { model: null, divergences: [] };
     return {
-      state: { line, insn: walk.state.insn, step, kernel: kernelState(walk.state, walk.fromLine, walk.partial), model: null, divergences: [] },
-      graph: graphSnapshot(walk.state, btfOf(runId), { step, line, insn: walk.state.insn }),
+      state: { line, insn: walk.state.insn, step, kernel: kernelState(walk.state, walk.fromLine, walk.partial), ...model },
+      graph: m?.graphAt(line, step, walk.state.insn) ?? graphSnapshot(walk.state, btfOf(runId), { step, line, insn: walk.state.insn }),
     };
   };
   const findingOf = (idx: RunIndex, runId: number, program: number) => {
     if (program < 0) return runFinding(idx);
     const p = idx.programs.find((x) => x.index === program);
     if (!p) throw new AppError('not-found', `run ${runId} has no program ${program}`);
-    return kernelFinding(p, idx);
+    const kernel = kernelFinding(p, idx);
+    // The model's finding says why (who held the object, where ownership was lost); the kernel's
+    // error line follows it so both are in view.
+    const mf = modelOf(runId, program)?.finding((insn) => {
+      for (let l = p.lastLine; l >= p.firstLine; l--) if (idx.kinds[l - 1] === K.insn && idx.insns[l - 1] === insn) return l;
+      return null;
+    });
+    if (!mf) return kernel;
+    return { ...mf, sentence: [...mf.sentence, { text: ' — ' }, ...kernel.sentence] };
   };
 
   const handlers: Handlers<StoreMethod> = {
@@ -191,6 +249,7 @@ export function createStoreService(db: Db): StoreService {
     getRun: ({ runId }) => runInfo(db, runId),
     deleteRun: ({ runId }) => {
       indexes.drop(runId);
+      models.drop(runId);
       btfCache.delete(runId);
       walker.reset();
       return { deleted: deleteRun(db, runId) };
@@ -232,19 +291,20 @@ export function createStoreService(db: Db): StoreService {
     },
     stateAt: (i) => {
       const { idx, v, line, walk } = walkAt(i);
+      const m = modelOf(i.runId, i.program);
       return {
         line,
         insn: walk.state.insn,
         step: stepOrdinal(idx, v.first, line),
         kernel: kernelState(walk.state, walk.fromLine, walk.partial),
-        model: null,
-        divergences: [],
+        ...(m ? m.stateAt(line) : { model: null, divergences: [] }),
       };
     },
-    // The kernel-state graph; the ownership model's snapshots replace graphSnapshot here later.
+    // The ownership model's graph; the kernel-state graph only where the model has nothing.
     graphAt: (i) => {
       const { idx, v, line, walk } = walkAt(i);
-      return graphSnapshot(walk.state, btfOf(i.runId), { step: stepOrdinal(idx, v.first, line), line, insn: walk.state.insn });
+      const step = stepOrdinal(idx, v.first, line);
+      return modelOf(i.runId, i.program)?.graphAt(line, step, walk.state.insn) ?? graphSnapshot(walk.state, btfOf(i.runId), { step, line, insn: walk.state.insn });
     },
     finding: ({ runId, program }) => findingOf(index(runId), runId, program),
     timeline: ({ runId, program, bins }) => {
@@ -252,6 +312,16 @@ export function createStoreService(db: Db): StoreService {
       return timeline(db, idx, viewOf(idx, program, false), bins);
     },
     lifetime: ({ runId, program, line, objectId }) => {
+      const m = modelOf(runId, program);
+      const mo = m && objectId.startsWith('obj:') ? m.objects.find((o) => o.id === Number(objectId.slice(4))) : undefined;
+      if (m && mo) {
+        const events = m.replay.events.filter((e) => e.object === mo.id);
+        return {
+          objectId,
+          label: `${mo.type}${mo.refId !== undefined ? ` #${mo.refId}` : ''} — ${mo.local ? 'local object' : 'kernel object'} from ${mo.origin} at insn ${mo.allocInsn}`,
+          events: events.map((e) => ({ line: e.line, insn: e.insn, text: eventText(e) })),
+        };
+      }
       const idx = index(runId);
       const v = viewOf(idx, program, false);
       const at = clampLine(v, line);

@@ -478,7 +478,7 @@ export async function ingestCaptures(db: Db, captures: KernelCapture[]): Promise
   const out: IngestedCapture[] = [];
   for (const k of captures) {
     for (const o of k.objects) {
-      const result = await ingestLog(db, o.log, { btf: [o.objectCopy], kernel: k.release });
+      const result = await ingestLog(db, o.log, { btf: [o.objectCopy], kernel: k.release, replay: {} });
       out.push({ kernel: k, object: o, result });
     }
   }

@@ -91,11 +91,11 @@ export function agreement(p: ProgramSummary, modelVerdict: string, modelFailInsn
   return p.verdict === 'rejected' ? p.failInsn === modelFailInsn : true;
 }
 
-export function replayRun(db: Db, runId: number, opts: { kernelProfile?: string; force?: boolean } = {}): ReplayRunResult {
+export function replayRun(db: Db, runId: number, opts: { kernelProfile?: string; force?: boolean; programs?: number[] } = {}): ReplayRunResult {
   const run = getRun(db, runId);
   if (!run) throw new ReplayError(`no run ${runId} in this database (see: kptrscope runs)`);
   const profile = profileForRun(run.kernel, opts.kernelProfile);
-  const programs = getPrograms(db, runId);
+  const programs = getPrograms(db, runId).filter((p) => !opts.programs || opts.programs.includes(p.index));
   const btf = runBtf(db, runId);
   // The kernel that printed the log decides how its tables read (e.g. locks in `refs=` from 6.13).
   const logKernel = run.kernel && /^\d+\.\d+/.test(run.kernel) ? normaliseProfile(run.kernel) : undefined;

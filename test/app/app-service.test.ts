@@ -1,8 +1,8 @@
 /**
  * The app's store-side contract handlers on real 6.18 captures (no browser): first screen, log
  * windows and folded views, search (text/regex, forward/backward, wrap-around, budgeted resume),
- * instruction jumps, stepping by event/error, the kernel-state graph across bpf_kptr_xchg and
- * bpf_rbtree_add, the finding's links, timeline and lifetime; and the dispatcher's validation.
+ * instruction jumps, stepping by event/error, the ownership model's graph and state across
+ * bpf_kptr_xchg and bpf_rbtree_add, the finding's links, timeline and lifetime; and the dispatcher's validation.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { mkdtempSync } from 'node:fs';
@@ -111,45 +111,60 @@ describe('search and jumps', () => {
   });
 });
 
-describe('state and graph from the kernel\'s printed state', () => {
+describe("state and graph from the ownership model (the kernel's printed state beside it)", () => {
+  type G = Awaited<ReturnType<typeof h.graphAt>>;
+  const idOf = (g: G, label: string) => g.nodes.find((n) => n.label === label)?.id ?? `missing ${label}`;
+  const edge = (g: G, from: string, to: string) => g.edges.find((e) => e.from === from && e.to === to);
+
   it('bpf_kptr_xchg: the task leaves R0/R2 and sits in spawn_rec#2.task', async () => {
     const x = await h.findInsn({ runId: stash, program: P, insn: 20, fromLine: 61, direction: 'next' });
     const before = await h.graphAt({ runId: stash, program: P, line: x?.line ?? 0 });
-    const edge = (g: typeof before, from: string, to: string) => g.edges.find((e) => e.from === from && e.to === to);
-    expect(edge(before, 'reg:R2', 'obj:4')?.kind).toBe('owns');
-    expect(edge(before, 'obj:2', 'obj:4')).toBeUndefined();
+    expect(before.source).toBe('model');
+    const task4 = idOf(before, 'task_struct #4');
+    const rec2 = idOf(before, 'spawn_rec #2');
+    expect(edge(before, 'reg:0:R2', task4)?.kind).toBe('owns');
+    expect(edge(before, rec2, task4)).toBeUndefined();
     const after = await h.graphAt({ runId: stash, program: P, line: (x?.line ?? 0) + 1 });
     expect(after.insn).toBe(21);
-    expect(edge(after, 'reg:R2', 'obj:4')).toBeUndefined();
-    expect(edge(after, 'obj:2', 'obj:4')).toMatchObject({ kind: 'stashed', fromField: 'task' });
-    expect(after.nodes.find((n) => n.id === 'obj:2')).toMatchObject({ kind: 'local-object', label: 'spawn_rec #2' });
-    expect(after.nodes.find((n) => n.id === 'obj:6')?.status).toBe('maybe-null');
-    expect(after.notes.join(' ')).toContain('#4 moved from R0, R2 into spawn_rec#2.task');
+    expect(edge(after, 'reg:0:R2', task4)).toBeUndefined();
+    expect(edge(after, rec2, task4)).toMatchObject({ kind: 'stashed', fromField: 'task' });
+    expect(after.nodes.find((n) => n.id === rec2)).toMatchObject({ kind: 'local-object', label: 'spawn_rec #2' });
+    expect(after.nodes.find((n) => n.label === 'task_struct #6')?.status).toBe('maybe-null');
+    expect(after.notes.join(' ')).toContain('stash: task_struct #4 from R0,R2 to spawn_rec#2.task');
     const state = await h.stateAt({ runId: stash, program: P, line: (x?.line ?? 0) + 1 });
-    expect(state.model).toBeNull();
+    expect(state.model?.refs).toEqual([2, 6]);
+    expect(state.model?.registers.find((r) => r.name === 'R0')).toMatchObject({ refObjId: 6, maybeNull: true });
+    expect(state.divergences).toEqual([]);
     expect(state.kernel.refs?.ids).toEqual([2, 6]);
     expect(state.kernel.registers.find((r) => r.name === 'R0')).toMatchObject({ refObjId: 6, maybeNull: true, changed: true });
-    const life = await h.lifetime({ runId: stash, program: P, line: (x?.line ?? 0) + 1, objectId: 'obj:4' });
-    expect(life.events.map((e) => e.text)).toContain('stashed into spawn_rec#2.task');
+    const life = await h.lifetime({ runId: stash, program: P, line: (x?.line ?? 0) + 1, objectId: task4 });
+    expect(life.events.map((e) => e.text)).toContain('stashed into spawn_rec#2.task (from R0,R2)');
+    expect(life.label).toMatch(/^task_struct #4 — kernel object from bpf_task_acquire at insn \d+$/);
   });
 
   it('bpf_rbtree_add: the node goes into the root, R6 is non-owning, the unlock drops it', async () => {
     const add = await h.findInsn({ runId: uau, program: P, insn: 20, fromLine: 1, direction: 'next' });
     const g = await h.graphAt({ runId: uau, program: P, line: add?.line ?? 0 });
-    expect(g.edges.find((e) => e.kind === 'in-collection' && e.to === 'obj:2')?.from).toMatch(/^root:.*w_root$/);
-    expect(g.edges.find((e) => e.from === 'reg:R6')?.kind).toBe('non-owning');
+    const rec = idOf(g, 'timer_rec #2');
+    expect(g.edges.find((e) => e.kind === 'in-collection' && e.to === rec)?.from).toMatch(/^root:.*w_root$/);
+    expect(g.edges.find((e) => e.from === 'reg:0:R6')?.kind).toBe('non-owning');
     const unlock = await h.findInsn({ runId: uau, program: P, insn: 27, fromLine: 1, direction: 'next' });
     const u = await h.graphAt({ runId: uau, program: P, line: unlock?.line ?? 0 });
-    expect(u.edges.some((e) => e.from === 'reg:R6')).toBe(false);
-    const s = await h.stateAt({ runId: uau, program: P, line: (add?.line ?? 0) });
+    expect(u.edges.some((e) => e.from === 'reg:0:R6')).toBe(false);
+    const s = await h.stateAt({ runId: uau, program: P, line: add?.line ?? 0 });
     expect(s.kernel.lock?.insn).toBe(11);
+    expect(s.model?.lock).toMatch(/w_lock|\.data\.w/);
   });
 
-  it('the finding links the failing instruction to its line; the timeline marks events and errors', async () => {
+  it("the model's finding names the object and links its instructions; the kernel's error line follows", async () => {
     const f = await h.finding({ runId: uau, program: P });
-    const link = f.sentence.find((s) => 'insn' in s);
-    expect(link && 'insn' in link ? link.insn : -1).toBe(f.insn);
-    expect(link && 'line' in link ? link.line : -1).toBe(f.line);
+    expect(f.source).toBe('model');
+    const text = f.sentence.map((x) => x.text).join('');
+    expect(text).toMatch(/R6 is a non-owning reference to timer_rec/);
+    expect(text).toContain("R6 invalid mem access 'scalar'");
+    const links = f.sentence.filter((x): x is { text: string; insn: number; line: number | null } => 'insn' in x);
+    expect(links.map((l) => l.insn)).toEqual(expect.arrayContaining([27, f.insn]));
+    expect(links.every((l) => l.line !== null)).toBe(true);
     const t = await h.timeline({ runId: uau, program: P, bins: 50 });
     expect(t.bins.reduce((a, b) => a + b.errors, 0)).toBe(1);
     expect(t.events.map((e) => e.label)).toEqual(expect.arrayContaining(['obj_new', 'spin_lock', 'rbtree_add', 'spin_unlock']));

@@ -62,6 +62,13 @@ async function selectedLine(page: Page): Promise<number> {
   return Number(await page.getByTestId('graph').getAttribute('data-line'));
 }
 
+/** The id of the graph node with this label (model object ids are the model's own numbers). */
+async function nodeId(page: Page, label: string): Promise<string> {
+  const n = page.locator(`[data-testid=graph] g.node[data-label="${label}"]`).first();
+  await expect(n).toBeVisible();
+  return (await n.getAttribute('data-id')) ?? '';
+}
+
 const edge = (page: Page, from: string, to: string, kind?: string) =>
   page.locator(`[data-testid=graph] path.edge[data-from="${from}"][data-to="${to}"]${kind ? `[data-kind="${kind}"]` : ''}`);
 
@@ -103,7 +110,8 @@ test('the host: first line, token on every request, CSP, traversal, validation',
 test('open local_kptr_stash, see the finding, step through bpf_kptr_xchg into the local kptr', async ({ page }) => {
   await openViaInputs(page, STASH_LOG, STASH_BTF);
   await expect(page.getByTestId('finding')).toContainText('The kernel accepted record_spawn');
-  await expect(page.getByTestId('model-pending')).toContainText('model: pending');
+  // The ownership model is wired in: its column of the state pane is filled, no "pending" note.
+  await expect(page.getByTestId('model-pending')).toHaveCount(0);
   await page.screenshot({ path: join(SHOTS, 'run-view-start.png') });
 
   // Jump to insn 20 (r2 = r0): R0 and R2 own task_struct #4.
@@ -111,35 +119,40 @@ test('open local_kptr_stash, see the finding, step through bpf_kptr_xchg into th
   await page.getByTestId('jump').fill('20');
   await page.getByTestId('jump').press('Enter');
   await expect.poll(() => selectedInsn(page)).toBe(20);
-  await expect(edge(page, 'reg:R2', 'obj:4', 'owns')).toHaveCount(1);
-  await expect(edge(page, 'reg:R0', 'obj:4', 'owns')).toHaveCount(1);
-  await expect(edge(page, 'obj:2', 'obj:4', 'stashed')).toHaveCount(0);
+  const task4 = await nodeId(page, 'task_struct #4');
+  const rec2 = await nodeId(page, 'spawn_rec #2');
+  await expect(edge(page, 'reg:0:R2', task4, 'owns')).toHaveCount(1);
+  await expect(edge(page, 'reg:0:R0', task4, 'owns')).toHaveCount(1);
+  await expect(edge(page, rec2, task4, 'stashed')).toHaveCount(0);
+  await expect(page.getByTestId('state-pane')).toContainText('ptr_task_struct');
   await page.screenshot({ path: join(SHOTS, 'xchg-before.png') });
 
   // j: insn 21, `call bpf_kptr_xchg`: the reference leaves R2/R0 and sits in spawn_rec#2.task.
   await page.keyboard.press('j');
   await expect.poll(() => selectedInsn(page)).toBe(21);
-  await expect(edge(page, 'reg:R2', 'obj:4')).toHaveCount(0);
-  await expect(edge(page, 'reg:R0', 'obj:4')).toHaveCount(0);
-  await expect(edge(page, 'obj:2', 'obj:4', 'stashed')).toHaveCount(1);
+  await expect(edge(page, 'reg:0:R2', task4)).toHaveCount(0);
+  await expect(edge(page, 'reg:0:R0', task4)).toHaveCount(0);
+  await expect(edge(page, rec2, task4, 'stashed')).toHaveCount(1);
   await expect(page.locator('[data-testid=graph] path.edge[data-kind=stashed]')).toHaveCount(1);
-  await expect(page.getByTestId('graph-notes')).toContainText('#4 moved from R0, R2 into spawn_rec#2.task');
-  await expect(edge(page, 'reg:R0', 'obj:6', 'owns')).toHaveCount(1);
+  await expect(page.getByTestId('graph-notes')).toContainText('stash: task_struct #4 from R0,R2 to spawn_rec#2.task');
+  await expect(edge(page, 'reg:0:R0', await nodeId(page, 'task_struct #6'), 'owns')).toHaveCount(1);
   await page.waitForTimeout(400); // let the relayout settle for the screenshot
   await page.screenshot({ path: join(SHOTS, 'xchg-after.png') });
 
   // k goes back: R2 owns #4 again.
   await page.keyboard.press('k');
   await expect.poll(() => selectedInsn(page)).toBe(20);
-  await expect(edge(page, 'reg:R2', 'obj:4', 'owns')).toHaveCount(1);
+  await expect(edge(page, 'reg:0:R2', task4, 'owns')).toHaveCount(1);
 
-  // Click the task object: its lifetime on this path, with instruction links.
+  // Click the task object: its lifetime from the model, each event a link to its instruction.
   await page.keyboard.press('j');
   await expect.poll(() => selectedInsn(page)).toBe(21);
-  await page.locator('[data-testid=graph] g.node[data-id="obj:4"]').click();
+  await page.locator(`[data-testid=graph] g.node[data-id="${task4}"]`).click();
   await expect(page.getByTestId('lifetime')).toContainText('stashed into spawn_rec#2.task');
-  await page.getByTestId('lifetime').getByRole('button', { name: 'insn 20' }).first().click();
-  await expect.poll(() => selectedInsn(page)).toBe(20);
+  const first = page.getByTestId('lifetime').getByRole('button', { name: /^insn \d+$/ }).first();
+  const firstInsn = Number((await first.innerText()).replace(/\D+/g, ''));
+  await first.click();
+  await expect.poll(() => selectedInsn(page)).toBe(firstInsn);
   await page.keyboard.press('Escape');
   await expect(page.getByTestId('lifetime')).toHaveCount(0);
 });
@@ -272,8 +285,11 @@ test('names from logs, BTF and files render as text, never as HTML', async ({ pa
   });
   await openViaInputs(page, logPath, btfPath);
   await expect(page.locator('.bar .src')).toHaveText(`${evil}.log`);
-  // The BTF name shows in the list head's body line, as text.
-  await expect(page.locator('[data-testid=graph] text.body')).toContainText(`list of ${evil} (link)`);
+  // The BTF name shows in the list head's body line once the node is in the list, as text.
+  await page.getByTestId('jump').fill('52');
+  await page.getByTestId('jump').press('Enter');
+  await expect.poll(() => selectedInsn(page)).toBe(52);
+  await expect(page.locator('[data-testid=graph] text.body').filter({ hasText: `list of ${evil} (link)` })).toHaveCount(1);
   // The log line with markup, as text.
   await page.getByTestId('jump').fill(':1');
   await page.getByTestId('jump').press('Enter');
