@@ -29,6 +29,8 @@ export interface Checker {
   /** Learn the kernel's ref id for a model object; false when the id already names another object. */
   bind(obj: number, ref: number): boolean;
   bindType(obj: number, type: string): void;
+  /** Learn a node pointer's offset from the kernel's print when the model could not know it (no BTF). */
+  bindOff(obj: number, off: number): void;
   objByRef(ref: number): number | undefined;
   /** An object first seen in a printed state (no model history). */
   snapshotObject(ref: number | undefined, type: string): number;
@@ -113,6 +115,7 @@ function compareValue(fno: number, fr: Frame, idx: number, slot: boolean, kv: Re
       if (ck.bind(mr.obj, ko.ref)) fillRefs(s, ck);
     }
     if (mr.btf === undefined && ko.btf !== undefined && ko.own !== 'none') ck.bindType(mr.obj, ko.btf);
+    if (mr.off === undefined && ko.own === mr.own) ck.bindOff(mr.obj, ko.off);
     mr = valueAt(fr, idx, slot); // binding replaces values (copy-on-write)
   }
   if (sameOwnership(mr, kv)) return;

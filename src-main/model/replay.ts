@@ -223,6 +223,15 @@ export class Replayer {
         });
       }
     },
+    bindOff: (obj, off) => {
+      if (!this.s) return;
+      replaceValues(this.s, (r) => {
+        if (r.obj !== obj || r.off !== undefined) return undefined;
+        const c = copyRegCold(r);
+        c.off = off;
+        return c;
+      });
+    },
     objByRef: (ref) => this.refToObj.get(ref),
     snapshotObject: (ref, type) => {
       const id = this.newObject(type, 'snapshot', false);

@@ -116,6 +116,7 @@ describe('copy-on-write branch states', () => {
     divergence: () => undefined,
     bind: () => true,
     bindType: () => undefined,
+    bindOff: () => undefined,
     objByRef: () => undefined,
     snapshotObject: () => 1,
     refOfObj: (obj) => (obj === 1 ? 7 : undefined),

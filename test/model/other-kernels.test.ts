@@ -48,3 +48,20 @@ for (const k of ['6.1', '6.12']) {
     });
   });
 }
+
+// Without the program's BTF the model cannot know node types and offsets up front; it learns them
+// from the kernel's print (naming only) and must still agree with the kernel on every capture.
+describe('replay without BTF', () => {
+  it('agrees with the kernel on every 6.18 capture, zero divergences', async () => {
+    const logs = join(FIXTURES, 'logs', '6.18');
+    const db = openDatabase(join(dir, 'nobtf.db'));
+    for (const f of readdirSync(logs).filter((x) => x.endsWith('.log') && !/rotated|fixed-trunc/.test(x))) {
+      const ing = await ingestLog(db, join(logs, f), { replay: {} });
+      for (const p of replayRun(db, ing.runId).programs) {
+        expect(p.agree, `${f} ${p.program.name}: model ${p.replay.modelVerdict}@${p.replay.failInsn} (${p.replay.finding?.kind})`).toBe(p.program.verdict === 'truncated' ? null : true);
+        expect(p.divergences, f).toEqual([]);
+      }
+    }
+    db.close();
+  });
+});

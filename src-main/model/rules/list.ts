@@ -29,18 +29,24 @@ export function insertNode(m: ModelApi, call: CallInfo, fn: string, kind: 'push'
 export function peekNode(m: ModelApi, call: CallInfo, fn: string): MReg | undefined {
   const root = resolveRoot(m, call.args[0]);
   if (!checkRoot(m, root, fn, [])) return undefined;
-  const type = root?.contains?.type ?? '?';
-  const obj = m.newObject(type, fn, true);
-  return { k: 'ptr', base: 'ptr', btf: type, own: 'nonown', obj, off: root?.nodeOff ?? 0, nul: true, ng: m.nullGroup() };
+  const type = root?.contains?.type;
+  const obj = m.newObject(type ?? '?', fn, true);
+  // Without BTF the node type and offset are unknown until the kernel's print names them (bindType/bindOff).
+  const r: MReg = { k: 'ptr', base: 'ptr', own: 'nonown', obj, nul: true, ng: m.nullGroup() };
+  if (type !== undefined) r.btf = type;
+  if (root?.nodeOff !== undefined) r.off = root.nodeOff;
+  return r;
 }
 
 export function takeNode(m: ModelApi, call: CallInfo, fn: string, kind: 'pop' | 'remove', sameAs?: number): MReg | undefined {
   const root = resolveRoot(m, call.args[0]);
-  const type = root?.contains?.type ?? '?';
-  const obj = m.newObject(type, fn, true, sameAs);
+  const type = root?.contains?.type;
+  const obj = m.newObject(type ?? '?', fn, true, sameAs);
   m.addRef(obj);
   m.event(kind, obj, root?.holder ?? null, 'R0');
-  const r: MReg = { k: 'ptr', base: 'ptr', btf: type, own: 'own', obj, off: root?.nodeOff ?? 0, nul: true, ng: m.nullGroup() };
+  const r: MReg = { k: 'ptr', base: 'ptr', own: 'own', obj, nul: true, ng: m.nullGroup() };
+  if (type !== undefined) r.btf = type;
+  if (root?.nodeOff !== undefined) r.off = root.nodeOff;
   return r;
 }
 
