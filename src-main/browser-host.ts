@@ -162,7 +162,7 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
       host: 'browser',
       version,
       dbPath: opts.dbPath,
-      features: { export: false, compare: false, model: false, nativeDialogs: false },
+      features: { export: true, compare: true, model: false, nativeDialogs: false },
     }),
     pickFiles: () => null,
     recentFiles: () => [],

@@ -12,16 +12,18 @@
  *   anything; events go out on `kptrscope:event`;
  * - SQLite never runs in this process: the backend child process (system Node) owns the store
  *   worker and the ingest workers;
- * - native menu (File: Open…, Open Recent, Export… [disabled], Quit; View: Library,
- *   Compare [disabled]), open dialog, drag and drop (the preload turns dropped Files into paths),
- *   recent files and window bounds in <userData>/kptrscope-state.json.
+ * - native menu (File: Open…, Open Recent, Export…, Quit; View: Library, Compare), open dialog,
+ *   drag and drop (the preload turns dropped Files into paths),
+ *   recent files and window bounds in <userData>/kptrscope-state.json;
+ * - exports: the backend renders the bytes (`renderExport`), the native save dialog asks where, and
+ *   this process writes exactly that one file (`saveExport`): exports go only where the user chose.
  */
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, screen, session, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { electronConfig } from '../electron.config.ts';
-import type { AppEvent, FileRef, Handlers } from './api/contract.ts';
+import type { AppEvent, ExportFile, FileRef, Handlers } from './api/contract.ts';
 import { dispatch } from './api/dispatch.ts';
 import { AppError } from './api/errors.ts';
 import { BackendClient } from './api/backend-client.ts';
@@ -34,7 +36,7 @@ import { addRecent, loadState, saveState, visibleBounds, type AppState } from '.
 const ROOT = process.env.KPTRSCOPE_ROOT ?? fileURLToPath(new URL('../../', import.meta.url));
 const RENDERER = join(ROOT, 'dist', 'renderer');
 const PRELOAD = join(ROOT, 'dist', 'electron', 'preload.cjs');
-const FEATURES = { export: false, compare: false, model: false, nativeDialogs: true };
+const FEATURES = { export: true, compare: true, model: false, nativeDialogs: true };
 
 const BTF_NAME = /\.(btf|btf\.txt|btf\.json|bpf\.o|o)$/i;
 
@@ -130,6 +132,20 @@ function hostHandlers(): Partial<Handlers> {
       if (!log) return null;
       remember(log, btf);
       return { log: { kind: 'path', path: log } satisfies FileRef, btf: btf.map((p) => ({ kind: 'path', path: p }) satisfies FileRef), label: log };
+    },
+    saveExport: async ({ what }) => {
+      if (!backend) throw new AppError('internal', 'the backend is not running');
+      const file = (await backend.call('renderExport', { what })) as ExportFile;
+      const ext = file.fileName.slice(file.fileName.lastIndexOf('.') + 1);
+      const opts = { title: 'Export', defaultPath: join(app.getPath('documents'), file.fileName), filters: [{ name: ext.toUpperCase(), extensions: [ext] }] };
+      const r = win ? await dialog.showSaveDialog(win, opts) : await dialog.showSaveDialog(opts);
+      if (r.canceled || !r.filePath) return { path: null };
+      try {
+        writeFileSync(r.filePath, Buffer.from(file.base64, 'base64'));
+      } catch (e) {
+        throw new AppError('internal', `cannot write ${r.filePath}: ${(e as Error).message}`);
+      }
+      return { path: r.filePath };
     },
     startIngest: async (input) => {
       if (!backend) throw new AppError('internal', 'the backend is not running');

@@ -15,8 +15,9 @@
  */
 import { z } from 'zod';
 import type { RecordKind } from '../ingest/verifier-log/records.ts';
+import type { Comparison } from '../services/compare-service.ts';
 
-export type { RecordKind };
+export type { RecordKind, Comparison };
 
 // ---------------------------------------------------------------------------------------------
 // Input schemas (the only thing hosts trust)
@@ -34,6 +35,14 @@ export const fileRefSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('path'), path: z.string().min(1).max(4096) }).strict(),
 ]);
 export type FileRef = z.infer<typeof fileRefSchema>;
+
+/** What to export: the graph at a step, an object's lifetime, or a comparison of two runs. */
+export const exportRequestSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('graph'), runId, program, line, format: z.enum(['svg', 'png', 'dot', 'mermaid', 'json']) }).strict(),
+  z.object({ kind: z.literal('lifetime'), runId, program, objectId: z.string().min(1).max(200), format: z.enum(['svg', 'mermaid']) }).strict(),
+  z.object({ kind: z.literal('comparison'), a: runId, b: runId, format: z.enum(['md', 'csv']) }).strict(),
+]);
+export type ExportRequest = z.infer<typeof exportRequestSchema>;
 
 export const inputSchemas = {
   /** Host name, version, database path, which optional features exist. */
@@ -115,6 +124,28 @@ export const inputSchemas = {
   timeline: z.object({ runId, program, bins: z.number().int().min(10).max(4000) }).strict(),
   /** Everything that happened to one graph object along the current path. */
   lifetime: z.object({ runId, program, line, objectId: z.string().min(1).max(200) }).strict(),
+  /** Two runs side by side: the veristat-style table, both findings, the divergence of each program pair. */
+  compare: z.object({ a: runId, b: runId }).strict(),
+  /**
+   * Stepping two runs together: the aligned step pair of program pair `pair` at a line of `side`
+   * (the last pair at or before it; `at`: the caller's current pair index, used when it is at that
+   * line), or with `direction` the next/previous pair (at least one side moves).
+   */
+  alignedStep: z
+    .object({
+      a: runId,
+      b: runId,
+      pair: z.number().int().min(0).max(1_000_000),
+      side: z.enum(['a', 'b']),
+      line,
+      direction: direction.optional(),
+      at: z.number().int().min(0).max(2 ** 31).optional(),
+    })
+    .strict(),
+  /** The bytes of an export (rendered by the host: PNG with resvg); the page saves them itself. */
+  renderExport: z.object({ what: exportRequestSchema }).strict(),
+  /** Electron: the native save dialog, then main writes the export where the user chose. */
+  saveExport: z.object({ what: exportRequestSchema }).strict(),
 } as const;
 
 export type Method = keyof typeof inputSchemas;
@@ -342,6 +373,38 @@ export interface FirstScreen {
   graph: GraphSnapshot;
 }
 
+export interface ComparePair {
+  /** Program indexes in run a and run b. */
+  programA: number;
+  programB: number;
+  /** Aligned steps of the pair (for `alignedStep`). */
+  steps: number;
+  /** Lines of the first divergence on each side (null: the walks agree), with its pair index. */
+  divergence: { a: number; b: number; index: number } | null;
+  findings: { a: Finding; b: Finding };
+}
+
+export interface CompareResult {
+  comparison: Comparison;
+  runs: { a: RunInfo; b: RunInfo };
+  /** One per `comparison.programs` entry, same order. */
+  pairs: ComparePair[];
+}
+
+export interface AlignedStep {
+  /** Index of the pair in the alignment, and the pair's lines. */
+  index: number;
+  total: number;
+  a: number;
+  b: number;
+}
+
+export interface ExportFile {
+  fileName: string;
+  mime: string;
+  base64: string;
+}
+
 export interface Outputs {
   firstScreen: FirstScreen;
   appInfo: AppInfo;
@@ -361,6 +424,10 @@ export interface Outputs {
   finding: Finding;
   timeline: Timeline;
   lifetime: Lifetime;
+  compare: CompareResult;
+  alignedStep: AlignedStep | null;
+  renderExport: ExportFile;
+  saveExport: { path: string | null };
 }
 
 export type Output<M extends Method> = Outputs[M];
@@ -414,6 +481,9 @@ export const STORE_METHODS = [
   'finding',
   'timeline',
   'lifetime',
+  'compare',
+  'alignedStep',
+  'renderExport',
 ] as const satisfies readonly Method[];
 
 export type StoreMethod = (typeof STORE_METHODS)[number];

@@ -1,7 +1,7 @@
 /**
- * The native menu: File (Open…, Open Recent, Export… — disabled until export exists —, Quit) and
- * View (Library, Compare — disabled until compare exists —, Reload, Developer Tools). Menu items
- * only call the actions given; they never touch files or the database themselves.
+ * The native menu: File (Open…, Open Recent, Export…, Quit) and View (Library, Compare, Reload,
+ * Developer Tools); Export… and Compare follow the host's features. Menu items only call the
+ * actions given; they never touch files or the database themselves.
  */
 import { Menu, type MenuItemConstructorOptions } from 'electron';
 

@@ -12,6 +12,8 @@ import { deleteRun, getPrograms, getRun, listRuns } from '../store/queries/runs.
 import type { ProgramSummary } from '../ingest/verifier-log/program-state.ts';
 import { AppError } from '../api/errors.ts';
 import type {
+  ExportFile,
+  ExportRequest,
   Handlers,
   Input,
   KernelState,
@@ -28,6 +30,9 @@ import { graphSnapshot } from './graph-service.ts';
 import { kernelFinding, runFinding } from './finding-service.ts';
 import { ModelViews, type ModelView } from './model-view.ts';
 import type { OwnershipEvent } from '../model/index.ts';
+import { alignRuns, compareRuns, type AlignedPrograms, type Comparison } from './compare-service.ts';
+import { ExportError, objectLifetime } from './export-service.ts';
+import { extensionOf, renderComparison, renderGraph, renderLifetime } from '../export/index.ts';
 
 function programInfo(p: ProgramSummary): ProgramInfo {
   return {
@@ -159,6 +164,36 @@ function eventText(e: OwnershipEvent): string {
   }
 }
 
+const MIME: Record<string, string> = {
+  svg: 'image/svg+xml',
+  png: 'image/png',
+  dot: 'text/vnd.graphviz',
+  mermaid: 'text/plain',
+  json: 'application/json',
+  md: 'text/markdown',
+  csv: 'text/csv',
+};
+
+/** A file name from program / type names (no separators, nothing a save dialog would choke on). */
+function fileStem(...parts: string[]): string {
+  return parts.map((p) => p.replace(/[^\w.-]+/g, '_')).join('-').slice(0, 150);
+}
+
+/** The last index i with key(i) <= v in a non-decreasing sequence (-1: none). */
+function lastAtOrBefore(n: number, key: (i: number) => number, v: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  let best = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (key(mid) <= v) {
+      best = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return best;
+}
+
 export function createStoreService(db: Db): StoreService {
   const indexes = new RunIndexCache(3);
   const btfCache = new Map<number, BtfFacts>();
@@ -174,6 +209,16 @@ export function createStoreService(db: Db): StoreService {
     } catch {
       return null;
     }
+  };
+
+  // The last comparison and its step alignment (a compare view steps through one pair of runs).
+  let compared: { key: string; comparison: Comparison; aligned: AlignedPrograms[] } | null = null;
+  const comparisonOf = (a: number, b: number) => {
+    const key = `${a}:${b}`;
+    if (compared?.key === key) return compared;
+    for (const r of [a, b]) if (!getRun(db, r)) throw new AppError('not-found', `no run ${r} in this database`);
+    compared = { key, comparison: compareRuns(db, a, b), aligned: alignRuns(db, a, b) };
+    return compared;
   };
 
   const index = (runId: number): RunIndex => {
@@ -346,7 +391,87 @@ export function createStoreService(db: Db): StoreService {
         events: events.map((e) => ({ line: e.line, insn: e.insn, text: e.text })),
       };
     },
+    // Defined below (they use the handlers above).
+    compare: (i) => compare(i),
+    alignedStep: (i) => alignedStep(i),
+    renderExport: ({ what }) => renderExport(what),
   };
+  const programName = (runId: number, program: number): string =>
+    program < 0 ? 'whole-log' : (index(runId).programs.find((p) => p.index === program)?.name ?? `program${program}`);
+
+  const renderExport = async (what: ExportRequest): Promise<ExportFile> => {
+    const file = (stem: string, format: string, bytes: Buffer): ExportFile => ({
+      fileName: `${stem}.${extensionOf(format === 'mermaid' ? 'mermaid' : (format as 'svg'))}`,
+      mime: MIME[format] ?? 'application/octet-stream',
+      base64: bytes.toString('base64'),
+    });
+    try {
+      if (what.kind === 'graph') {
+        const snapshot = await handlers.graphAt({ runId: what.runId, program: what.program, line: what.line });
+        const run = getRun(db, what.runId);
+        const name = programName(what.runId, what.program);
+        const m = modelOf(what.runId, what.program);
+        const p = index(what.runId).programs.find((x) => x.index === what.program);
+        const verdict = m
+          ? m.replay.replay.finding && m.replay.replay.finding.insn === snapshot.insn
+            ? `rejected (${m.replay.replay.finding.kind})`
+            : m.replay.replay.modelVerdict
+          : (p?.verdict ?? 'unknown');
+        const title = { program: name, kernel: run?.kernel ?? null, insn: snapshot.insn, verdict, step: snapshot.step };
+        return file(fileStem(name, `insn${snapshot.insn}`), what.format, await renderGraph(what.format, snapshot, title));
+      }
+      if (what.kind === 'lifetime') {
+        const m = /^obj:(\d+)$/.exec(what.objectId);
+        if (!m || !modelOf(what.runId, what.program)) throw new AppError('unsupported', 'only objects of the ownership model have a lifetime to export');
+        const name = programName(what.runId, what.program);
+        const lt = objectLifetime(db, { runId: what.runId, program: name, object: Number(m[1]) });
+        return file(fileStem(name, lt.object.type, `obj${lt.object.id}`, 'lifetime'), what.format, renderLifetime(what.format, lt));
+      }
+      const c = comparisonOf(what.a, what.b).comparison;
+      return file(fileStem('compare', `run${what.a}`, `run${what.b}`), what.format, renderComparison(what.format, c));
+    } catch (e) {
+      if (e instanceof ExportError) throw new AppError('bad-request', e.message);
+      throw e;
+    }
+  };
+
+  const compare: Handlers<'compare'>['compare'] = ({ a, b }) => {
+    const ra = runInfo(db, a);
+    const rb = runInfo(db, b);
+    if (!ra || !rb) throw new AppError('not-found', `no run ${!ra ? a : b} in this database`);
+    const { comparison, aligned } = comparisonOf(a, b);
+    return {
+      comparison,
+      runs: { a: ra, b: rb },
+      pairs: aligned.map((al) => {
+        const d = al.lines[al.divergence];
+        return {
+          programA: al.programA,
+          programB: al.programB,
+          steps: al.lines.length,
+          divergence: d ? { a: d[0], b: d[1], index: al.divergence } : null,
+          findings: { a: findingOf(index(a), a, al.programA), b: findingOf(index(b), b, al.programB) },
+        };
+      }),
+    };
+  };
+  const alignedStep: Handlers<'alignedStep'>['alignedStep'] = ({ a, b, pair, side, line, direction, at }) => {
+    const al = comparisonOf(a, b).aligned[pair];
+    if (!al) throw new AppError('not-found', `the comparison of runs ${a} and ${b} has no program pair ${pair}`);
+    const k = side === 'a' ? 0 : 1;
+    const key = (i: number) => (al.lines[i] as [number, number])[k];
+    const n = al.lines.length;
+    if (n === 0) return null;
+    // Start from the caller's current pair when it is still at this line, else the last pair at or
+    // before the line; consecutive pairs always differ (at least one side moves).
+    let i = at !== undefined && at < n && key(at) === line ? at : Math.max(0, lastAtOrBefore(n, key, line));
+    if (direction === 'next') i++;
+    else if (direction === 'prev') i--;
+    if (i < 0 || i >= n) return null;
+    const [la, lb] = al.lines[i] as [number, number];
+    return { index: i, total: n, a: la, b: lb };
+  };
+
   return {
     handlers,
     warmLatest() {

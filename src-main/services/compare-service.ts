@@ -143,14 +143,24 @@ function point(w: WalkStep[], k: number): DivergencePoint {
   return { step: k, insn: s.insn, line: s.line, asm: s.asm, source: s.source, events: s.events };
 }
 
-/** Walk both step lists in order; instructions that differ but stand for the same source line are aligned. */
-export function firstDivergence(a: WalkStep[], b: WalkStep[]): FirstDivergence | null {
+/** One aligned pair of steps: indexes into walk a and walk b (a side that ended stays on its last step). */
+export type StepPair = [number, number];
+
+/**
+ * Walk both step lists in order; instructions that differ but stand for the same source line are
+ * aligned. Returns every aligned pair of step indexes and the first point where the walks diverge.
+ * Past a divergence the walk goes on in lock step (the rest of the pairs are for stepping together).
+ */
+export function alignWalks(a: WalkStep[], b: WalkStep[]): { pairs: StepPair[]; first: FirstDivergence | null } {
   const sameSource = (x: WalkStep, y: WalkStep) => x.source !== null && x.source === y.source;
+  const pairs: StepPair[] = [];
+  let first: FirstDivergence | null = null;
   let i = 0;
   let j = 0;
   while (i < a.length && j < b.length) {
     const x = a[i] as WalkStep;
     const y = b[j] as WalkStep;
+    pairs.push([i, j]);
     const sameInsn = x.insn === y.insn && x.asm === y.asm;
     if (!sameInsn && !sameSource(x, y)) {
       const reason =
@@ -159,10 +169,13 @@ export function firstDivergence(a: WalkStep[], b: WalkStep[]): FirstDivergence |
           : x.path !== (a[i - 1]?.path ?? x.path) || y.path !== (b[j - 1]?.path ?? y.path)
             ? 'the walks continue with different branches'
             : 'different instructions on different source lines';
-      return { a: point(a, i), b: point(b, j), reason };
+      first ??= { a: point(a, i), b: point(b, j), reason };
+      i++;
+      j++;
+      continue;
     }
     if (x.events.join('; ') !== y.events.join('; ')) {
-      return { a: point(a, i), b: point(b, j), reason: 'different ownership events at the aligned instruction' };
+      first ??= { a: point(a, i), b: point(b, j), reason: 'different ownership events at the aligned instruction' };
     }
     if (sameInsn || !sameSource(x, y)) {
       i++;
@@ -185,17 +198,22 @@ export function firstDivergence(a: WalkStep[], b: WalkStep[]): FirstDivergence |
     const reason = empty
       ? `the log of ${which} shows no instructions (log level 1 prints only the statistics of an accepted program; level 4 alone prints no trace)`
       : `the walk of ${which} ends here while the other goes on`;
-    return { a: point(a, i), b: point(b, j), reason };
+    first ??= { a: point(a, i), b: point(b, j), reason };
+    if (!empty) {
+      for (; i < a.length; i++) pairs.push([i, b.length - 1]);
+      for (; j < b.length; j++) pairs.push([a.length - 1, j]);
+    }
   }
-  return null;
+  return { pairs, first };
 }
 
-export function compareRuns(db: Db, runA: number, runB: number, opts: { kernelProfile?: string } = {}): Comparison {
-  const ra = getRun(db, runA);
-  const rb = getRun(db, runB);
-  if (!ra || !rb) throw new Error(`no run ${!ra ? runA : runB} in this database`);
-  const A = replayRun(db, runA, { kernelProfile: opts.kernelProfile });
-  const B = replayRun(db, runB, { kernelProfile: opts.kernelProfile });
+/** The first point where two walks diverge (null: they agree step for step). */
+export function firstDivergence(a: WalkStep[], b: WalkStep[]): FirstDivergence | null {
+  return alignWalks(a, b).first;
+}
+
+/** Programs of two replayed runs matched by name, then by position. */
+function pairPrograms(A: { programs: ProgramReplay[] }, B: { programs: ProgramReplay[] }) {
   const pairs: [ProgramReplay, ProgramReplay, 'name' | 'position'][] = [];
   const usedB = new Set<number>();
   const leftA: ProgramReplay[] = [];
@@ -208,6 +226,43 @@ export function compareRuns(db: Db, runA: number, runB: number, opts: { kernelPr
   }
   const leftB = B.programs.filter((_, idx) => !usedB.has(idx));
   while (leftA.length > 0 && leftB.length > 0) pairs.push([leftA.shift() as ProgramReplay, leftB.shift() as ProgramReplay, 'position']);
+  return { pairs, leftA, leftB };
+}
+
+export interface AlignedPrograms {
+  /** Program indexes (within their runs) of the pair, in the order of `Comparison.programs`. */
+  programA: number;
+  programB: number;
+  /** Aligned steps as log lines: [line in a, line in b], in walk order (each side non-decreasing). */
+  lines: [number, number][];
+  /** Index into `lines` of the first divergence (-1: none). */
+  divergence: number;
+}
+
+/**
+ * The step alignment behind `compareRuns`' first divergence, for stepping two runs together:
+ * one entry per matched program pair (same order as `Comparison.programs`).
+ */
+export function alignRuns(db: Db, runA: number, runB: number, opts: { kernelProfile?: string } = {}): AlignedPrograms[] {
+  const A = replayRun(db, runA, { kernelProfile: opts.kernelProfile });
+  const B = replayRun(db, runB, { kernelProfile: opts.kernelProfile });
+  return pairPrograms(A, B).pairs.map(([pa, pb]) => {
+    const wa = walkOf(db, runA, pa);
+    const wb = walkOf(db, runB, pb);
+    const { pairs, first } = alignWalks(wa, wb);
+    const lines = pairs.map(([i, j]) => [(wa[i] as WalkStep).line, (wb[j] as WalkStep).line] as [number, number]);
+    const divergence = first ? pairs.findIndex(([i, j]) => i === first.a.step && j === first.b.step) : -1;
+    return { programA: pa.program.index, programB: pb.program.index, lines, divergence };
+  });
+}
+
+export function compareRuns(db: Db, runA: number, runB: number, opts: { kernelProfile?: string } = {}): Comparison {
+  const ra = getRun(db, runA);
+  const rb = getRun(db, runB);
+  if (!ra || !rb) throw new Error(`no run ${!ra ? runA : runB} in this database`);
+  const A = replayRun(db, runA, { kernelProfile: opts.kernelProfile });
+  const B = replayRun(db, runB, { kernelProfile: opts.kernelProfile });
+  const { pairs, leftA, leftB } = pairPrograms(A, B);
   return {
     a: { run: runA, source: ra.source, kernel: ra.kernel },
     b: { run: runB, source: rb.source, kernel: rb.kernel },

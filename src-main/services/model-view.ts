@@ -110,7 +110,7 @@ export class ModelView {
     const p = r.program;
     if (!f) return null;
     const segs: TextSegment[] = [];
-    const text = f.explanation;
+    const text = /[.!?]$/.test(f.explanation) ? f.explanation : `${f.explanation}.`;
     let pos = 0;
     for (const m of text.matchAll(/\b(insns? |at |alloc_insn=)(\d+)\b/g)) {
       const at = (m.index ?? 0) + (m[1] as string).length;

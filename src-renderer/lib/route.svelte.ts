@@ -1,11 +1,16 @@
 /**
- * Where the window is: the library, or a run (program, selected line). Kept in the URL hash
- * (`#/run/3/0/125`) so reloads and back/forward work; `go()` changes it.
+ * Where the window is: the library, a run (program, selected line), or two runs compared. Kept in
+ * the URL hash (`#/run/3/0/125`, `#/compare/3/4`) so reloads and back/forward work; `go()` changes it.
  */
 /** program null: the run's first program with lines. */
-export type Route = { view: 'library' } | { view: 'run'; runId: number; program: number | null; line: number | null };
+export type Route =
+  | { view: 'library' }
+  | { view: 'run'; runId: number; program: number | null; line: number | null }
+  | { view: 'compare'; a: number; b: number };
 
 function parse(hash: string): Route {
+  const c = /^#\/compare\/(\d+)\/(\d+)/.exec(hash);
+  if (c) return { view: 'compare', a: Number(c[1]), b: Number(c[2]) };
   const m = /^#\/run\/(\d+)(?:\/(-?\d+))?(?:\/(\d+))?/.exec(hash);
   if (!m) return { view: 'library' };
   return { view: 'run', runId: Number(m[1]), program: m[2] !== undefined ? Number(m[2]) : null, line: m[3] !== undefined ? Number(m[3]) : null };
@@ -13,6 +18,7 @@ function parse(hash: string): Route {
 
 function format(r: Route): string {
   if (r.view === 'library') return '#/';
+  if (r.view === 'compare') return `#/compare/${r.a}/${r.b}`;
   if (r.program === null) return `#/run/${r.runId}`;
   return `#/run/${r.runId}/${r.program}${r.line !== null ? `/${r.line}` : ''}`;
 }
