@@ -18,6 +18,7 @@ import { getPrograms, getRun, listRuns, programOfLine, readLines, rebuildRecord 
 import { RECORD_KINDS, type RecordKind } from './ingest/verifier-log/records.ts';
 import type { ProgramSummary } from './ingest/verifier-log/program-state.ts';
 import { createProgressBar } from './cli/progress.ts';
+import { collect, programJson } from './cli/json-shapes.ts';
 import { registerCaptureCommand } from './cli/capture-command.ts';
 import { registerExportCommand, planCompareExport, writeCompareExport, ExportUsageError } from './cli/export-command.ts';
 import { ExportFileError } from './export/index.ts';
@@ -61,19 +62,6 @@ function withDb<T>(dbPath: string | undefined, fn: (db: Db) => T): T {
   }
 }
 
-function programJson(p: ProgramSummary) {
-  return {
-    name: p.name,
-    verdict: p.verdict,
-    error: p.error,
-    failInsn: p.verdict === 'rejected' ? p.failInsn : null,
-    insnsProcessed: p.stats.insnsProcessed ?? null,
-    lines: p.lines,
-    unknownLines: p.unknownLines,
-    truncation: p.truncation,
-    loaderError: p.loaderError,
-  };
-}
 
 function fmtProgramLine(p: ProgramSummary): string {
   const parts = [
@@ -391,9 +379,6 @@ async function cmdCompare(
   }
 }
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
 
 export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
   let status = 0;

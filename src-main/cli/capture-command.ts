@@ -13,6 +13,7 @@
  * to stderr. SIGINT/SIGTERM kill the guest and end with status 130/143; status 1 for a failed
  * capture or ingest (one line on stderr), 2 for a usage error.
  */
+import { collect, programJson } from './json-shapes.ts';
 import type { Command } from 'commander';
 import type { CliIo } from '../cli.ts';
 import { openDatabase, defaultDatabasePath, DatabaseOpenError, NewerDatabaseError } from '../store/db.ts';
@@ -46,24 +47,7 @@ interface CaptureOpts {
 
 class UsageError extends Error {}
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
 
-/** Same fields as `ingest --json`'s programs. */
-function programJson(p: ProgramSummary) {
-  return {
-    name: p.name,
-    verdict: p.verdict,
-    error: p.error,
-    failInsn: p.verdict === 'rejected' ? p.failInsn : null,
-    insnsProcessed: p.stats.insnsProcessed ?? null,
-    lines: p.lines,
-    unknownLines: p.unknownLines,
-    truncation: p.truncation,
-    loaderError: p.loaderError,
-  };
-}
 
 function captureJson(c: IngestedCapture) {
   return {

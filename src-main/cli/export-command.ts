@@ -13,6 +13,7 @@
  * `kptrscope: <message>`. Exit status (via `setStatus`): 0 written; 1 bad input (unknown run or
  * program, instruction not executed, unreadable log/BTF, unwritable output); 2 usage errors.
  */
+import { collect } from './json-shapes.ts';
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import type { CliIo } from '../cli.ts';
@@ -59,9 +60,6 @@ export class ExportUsageError extends Error {
   override name = 'ExportUsageError';
 }
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
 
 function isKnown(e: unknown): e is Error {
   return (
