@@ -37,7 +37,7 @@ function ensureDb(): void {
   }
   process.stderr.write(`bench-app: ingesting ${LOG} into ${DB} (once; a duplicate is recognised)…\n`);
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [join(REPO, 'bin', 'kptrscope.mjs'), 'ingest', LOG, '--db', DB, '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, [join(REPO, 'bin', 'kptrscope.mjs'), 'ingest', LOG, '--replay', '--db', DB, '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) {
     process.stderr.write(r.stderr);
     process.exit(1);

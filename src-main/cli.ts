@@ -12,7 +12,7 @@
 import { Command, CommanderError } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { openDatabase, defaultDatabasePath, DatabaseOpenError, NewerDatabaseError, type Db } from './store/db.ts';
-import { ingestLog, IngestError, type IngestResult } from './services/ingest-service.ts';
+import { ingestLog, replayLog, IngestError, type IngestResult } from './services/ingest-service.ts';
 import { BtfFileError } from './services/btf-service.ts';
 import { getPrograms, getRun, listRuns, programOfLine, readLines, rebuildRecord } from './store/queries/runs.ts';
 import { RECORD_KINDS, type RecordKind } from './ingest/verifier-log/records.ts';
@@ -24,7 +24,7 @@ import { registerExportCommand, planCompareExport, writeCompareExport, ExportUsa
 import { ExportFileError } from './export/index.ts';
 import { compareRuns, METRICS, type Comparison } from './services/compare-service.ts';
 import { registerServeCommand } from './cli/serve-command.ts';
-import { replayLog, replayRun, ReplayError, type ProgramReplay, type ReplayRunResult } from './services/replay-service.ts';
+import { replayRun, ReplayError, type ProgramReplay, type ReplayRunResult } from './services/replay-service.ts';
 
 export interface CliIo {
   out: (s: string) => void;
@@ -81,7 +81,7 @@ function fmtProgramLine(p: ProgramSummary): string {
 async function cmdIngest(
   io: CliIo,
   logs: string[],
-  o: { btf?: string[]; kernel?: string; db?: string; json?: boolean; chunkSize?: string },
+  o: { btf?: string[]; kernel?: string; db?: string; json?: boolean; chunkSize?: string; replay?: boolean },
 ): Promise<number> {
   const btf = o.btf ?? [];
   // --btf pairs with the logs in order when there is one per log; otherwise every BTF goes with every log.
@@ -102,6 +102,7 @@ async function cmdIngest(
         const r = await ingestLog(db, log, {
           btf: paired ? [btf[i] as string] : btf,
           kernel: o.kernel ?? null,
+          ...(o.replay ? { replay: {} } : {}),
           chunkSize: o.chunkSize ? Number(o.chunkSize) : undefined,
           onProgress: bar ? (p) => bar.update(p.bytesRead) : undefined,
         });
@@ -396,6 +397,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     .option('--kernel <release>', 'kernel release the log comes from, e.g. 6.18.4')
     .option('--db <path>', `database file (default: ${defaultDatabasePath()})`)
     .option('--json', 'print one JSON document on stdout')
+    .option('--replay', 'also replay every program through the ownership model (in the same pass; see: kptrscope replay)')
     .addOption(new Command().createOption('--chunk-size <bytes>', 'read chunk size (testing)').hideHelp())
     .action(async (logs: string[], o) => {
       status = await cmdIngest(io, logs, o);

@@ -21,7 +21,8 @@ import { openDatabase, defaultDatabasePath, DatabaseOpenError, NewerDatabaseErro
 import { getRun } from '../store/queries/runs.ts';
 import { IngestError } from '../services/ingest-service.ts';
 import { BtfFileError } from '../services/btf-service.ts';
-import { replayLog, ReplayError } from '../services/replay-service.ts';
+import { ReplayError } from '../services/replay-service.ts';
+import { replayLog } from '../services/ingest-service.ts';
 import { ExportError, objectLifetime, ownershipDiagram, type StepChoice } from '../services/export-service.ts';
 import type { Comparison } from '../services/compare-service.ts';
 import {

@@ -20,6 +20,7 @@ import { readHead, sniffLogHead } from '../ingest/sniff.ts';
 import type { ProgramSummary } from '../ingest/verifier-log/program-state.ts';
 import { storeBtfFile, type StoredBtf } from './btf-service.ts';
 import { StreamingReplays } from './streaming-replays.ts';
+import { replayRun, type ReplayRunResult } from './replay-service.ts';
 
 export class IngestError extends Error {
   constructor(
@@ -90,7 +91,7 @@ export async function ingestLog(db: Db, path: string, opts: IngestOptions = {}):
   if (sameSize) {
     const sha = await sha256File(abs);
     const id = existingRun(db, sha);
-    if (id !== undefined) return duplicateResult(db, id, abs, btfFiles);
+    if (id !== undefined) return duplicateResult(db, id, abs, btfFiles, opts.replay);
   }
 
   const hash = createHash('sha256');
@@ -136,7 +137,7 @@ export async function ingestLog(db: Db, path: string, opts: IngestOptions = {}):
     const prior = existingRun(db, sha);
     if (prior !== undefined) {
       db.exec('ROLLBACK');
-      return duplicateResult(db, prior, abs, btfFiles);
+      return duplicateResult(db, prior, abs, btfFiles, opts.replay);
     }
     const programs = writer.finish(totals, sha);
     linkBtf(db, writer.runId, stored);
@@ -157,7 +158,13 @@ export async function ingestLog(db: Db, path: string, opts: IngestOptions = {}):
   }
 }
 
-async function duplicateResult(db: Db, runId: number, abs: string, btfFiles: string[]): Promise<IngestResult> {
+async function duplicateResult(
+  db: Db,
+  runId: number,
+  abs: string,
+  btfFiles: string[],
+  replay: IngestOptions['replay'],
+): Promise<IngestResult> {
   let stored: StoredBtf[] = [];
   if (btfFiles.length > 0) {
     db.exec('BEGIN IMMEDIATE');
@@ -170,6 +177,8 @@ async function duplicateResult(db: Db, runId: number, abs: string, btfFiles: str
       throw e;
     }
   }
+  // A run ingested before without replays gets them now (the stored ones are reused).
+  if (replay) replayRun(db, runId, { kernelProfile: replay.kernelProfile });
   const run = db.prepare('SELECT kernel, line_count, unknown_lines FROM runs WHERE id = ?').get(runId) as {
     kernel: string | null;
     line_count: number;
@@ -240,4 +249,14 @@ export function programRowToSummary(r: ProgramRow): ProgramSummary {
     logLevel: r.log_level,
     kernelHints: JSON.parse(r.kernel_hints) as string[],
   };
+}
+
+/** Ingest a log (replaying it in the same pass) and return the run's replays. */
+export async function replayLog(
+  db: Db,
+  path: string,
+  opts: IngestOptions & { kernelProfile?: string },
+): Promise<{ ingest: IngestResult; replay: ReplayRunResult }> {
+  const ingest = await ingestLog(db, path, { ...opts, replay: { kernelProfile: opts.kernelProfile } });
+  return { ingest, replay: replayRun(db, ingest.runId, { kernelProfile: opts.kernelProfile }) };
 }

@@ -4,8 +4,8 @@
  * Contract: `replayRun(db, runId, { kernelProfile })` re-reads each program's records from the
  * store (the same typed records the parser produced), replays them with the run's program BTF
  * summary, and saves one replay per program and profile in one transaction; an existing replay for
- * the same key is reused unless `force`. `replayLog(db, path, …)` ingests a log first (a file seen
- * before is recognised by its hash) and then replays it. Used by the CLI, the browser host and Electron.
+ * the same key is reused unless `force`. (`replayLog` in ingest-service.ts ingests a log and replays
+ * it in the same pass.) Used by the CLI, the browser host and Electron.
  */
 import type { Db } from '../store/db.ts';
 import { getPrograms, getRun, readLines, rebuildRecord } from '../store/queries/runs.ts';
@@ -14,7 +14,6 @@ import { ReplayError, normaliseProfile, profileForRun } from './profiles.ts';
 import { Replayer, type ReplayResult, type Finding, type Divergence, type ModelObject, type OwnershipEvent } from '../model/index.ts';
 import type { BtfSummary } from '../ingest/btf/index.ts';
 import type { ProgramSummary } from '../ingest/verifier-log/program-state.ts';
-import { ingestLog, type IngestOptions, type IngestResult } from './ingest-service.ts';
 
 
 export { ReplayError, normaliseProfile };
@@ -127,13 +126,4 @@ export function replayRun(db: Db, runId: number, opts: { kernelProfile?: string;
     }
   })();
   return { runId, kernelProfile: profile, programs: out };
-}
-
-export async function replayLog(
-  db: Db,
-  path: string,
-  opts: IngestOptions & { kernelProfile?: string },
-): Promise<{ ingest: IngestResult; replay: ReplayRunResult }> {
-  const ingest = await ingestLog(db, path, { ...opts, replay: { kernelProfile: opts.kernelProfile } });
-  return { ingest, replay: replayRun(db, ingest.runId, { kernelProfile: opts.kernelProfile }) };
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { LOGS_618 } from '../helpers/fixtures.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { openDatabase, type Db } from '../../src-main/store/db.ts';
-import { replayLog } from '../../src-main/services/replay-service.ts';
+import { replayLog } from '../../src-main/services/ingest-service.ts';
 import { compareRuns, type Comparison } from '../../src-main/services/compare-service.ts';
 import { comparisonToCsv, comparisonToMarkdown, csvField, mdCode } from '../../src-main/export/compare-report.ts';
 import { renderComparison } from '../../src-main/export/index.ts';
