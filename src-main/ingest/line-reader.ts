@@ -100,13 +100,14 @@ export interface ReadProgress {
 export async function readFileLines(
   path: string,
   onLine: LineSink,
-  opts: { chunkSize?: number; onProgress?: (p: ReadProgress) => void; onChunk?: (chunk: Buffer) => void } = {},
+  opts: { chunkSize?: number; onProgress?: (p: ReadProgress) => void; onChunk?: (chunk: Buffer) => void | Promise<void> } = {},
 ): Promise<{ lines: number; bytes: number }> {
   const totalBytes = (await stat(path)).size;
   const splitter = new LineSplitter(onLine);
   const stream = createReadStream(path, { highWaterMark: opts.chunkSize ?? 1 << 20 });
   for await (const chunk of stream as AsyncIterable<Buffer>) {
-    opts.onChunk?.(chunk);
+    const pending = opts.onChunk?.(chunk);
+    if (pending) await pending; // a consumer may apply backpressure
     splitter.push(chunk);
     opts.onProgress?.({ bytesRead: splitter.bytesSeen, totalBytes });
   }

@@ -19,7 +19,7 @@ import type { LineInfo } from '../ingest/line-reader.ts';
 import { readHead, sniffLogHead } from '../ingest/sniff.ts';
 import type { ProgramSummary } from '../ingest/verifier-log/program-state.ts';
 import { storeBtfFile, type StoredBtf } from './btf-service.ts';
-import { StreamingReplays } from './streaming-replays.ts';
+import { InlineReplays, ParallelReplays, PARALLEL_MIN_BYTES } from './parallel-replays.ts';
 import { replayRun, type ReplayRunResult } from './replay-service.ts';
 
 export class IngestError extends Error {
@@ -106,16 +106,21 @@ export async function ingestLog(db: Db, path: string, opts: IngestOptions = {}):
       writer.program(s);
     },
   };
+  let replays: ParallelReplays | null = null;
   db.exec('BEGIN IMMEDIATE');
   try {
     const stored = await Promise.all(btfFiles.map((f) => storeBtfFile(db, f)));
-    const replays = opts.replay ? new StreamingReplays(db, stored, kernel, opts.replay.kernelProfile) : null;
+    // Replays of a large log run on the second core from the same bytes (replay-worker.ts) while this
+    // thread ingests; a small log is replayed here, from the parser's records.
+    const big = size >= PARALLEL_MIN_BYTES;
+    replays = opts.replay && big ? new ParallelReplays(db, stored, kernel, opts.replay.kernelProfile) : null;
+    const inline = opts.replay && !big ? new InlineReplays(db, stored, kernel, opts.replay.kernelProfile) : null;
     const parser = new LogParser(
-      replays
+      inline
         ? {
             record(rec, line) {
               sink.record(rec, line);
-              replays.record(rec);
+              inline.record(rec);
             },
             program: sink.program,
           }
@@ -123,13 +128,18 @@ export async function ingestLog(db: Db, path: string, opts: IngestOptions = {}):
     );
     writer.begin({ source: abs, sourceName: basename(abs), sizeBytes: size, kernel, createdAt: new Date().toISOString() });
     replays?.begin(writer.runId);
+    inline?.begin(writer.runId);
     await readFileLines(abs, (l) => parser.push(l), {
       chunkSize: opts.chunkSize,
-      onChunk: (c) => hash.update(c),
+      onChunk: (c) => {
+        hash.update(c);
+        return replays?.chunk(c);
+      },
       onProgress: opts.onProgress,
     });
     const totals = parser.finish();
-    replays?.finish();
+    await replays?.finish();
+    inline?.finish();
     if (structured === 0) {
       throw new IngestError(path, `no verifier log found: none of its ${totals.lines} line(s) is a verifier, libbpf, bpftool, veristat or cilium/ebpf line`);
     }
@@ -153,6 +163,7 @@ export async function ingestLog(db: Db, path: string, opts: IngestOptions = {}):
       btf: stored,
     };
   } catch (e) {
+    replays?.abort();
     if (db.inTransaction) db.exec('ROLLBACK');
     throw e;
   }
