@@ -26,7 +26,7 @@ echo "== unit and integration tests (vitest)"
 mkdir -p test-results
 npx --no-install vitest run --reporter=default --reporter=json --outputFile=test-results/vitest.json || status=1
 echo "== end-to-end (Playwright, Debian chromium, browser host)"
-PLAYWRIGHT_JSON_OUTPUT_NAME=test-results/e2e.json npx --no-install playwright test -c test/e2e/playwright.config.ts --reporter=list,json || status=1
+PLAYWRIGHT_JSON_OUTPUT_NAME="$PWD/test-results/e2e.json" npx --no-install playwright test -c test/e2e/playwright.config.ts --reporter=list,json || status=1
 node -e '
   const fs = require("fs");
   let r = { numPassedTests: 0, numFailedTests: 0, numPendingTests: 0 };
