@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import type { Db } from '../store/db.ts';
+import { asCorrupt, isBusyError, type Db } from '../store/db.ts';
 import { RunWriter } from '../store/run-writer.ts';
 import { readFileLines, type ReadProgress } from '../ingest/line-reader.ts';
 import { LogParser } from '../ingest/verifier-log/log-parser.ts';
@@ -63,12 +63,35 @@ function existingRun(db: Db, sha: string): number | undefined {
   return row?.id;
 }
 
+/**
+ * Take the write lock (`BEGIN IMMEDIATE`), waiting up to the busy timeout for another writer; past
+ * it, a one-line IngestError says so (never an internal error with a stack trace).
+ */
+function beginWrite(db: Db, path: string): void {
+  try {
+    db.exec('BEGIN IMMEDIATE');
+  } catch (e) {
+    if (!isBusyError(e)) throw e;
+    const waited = db.pragma('busy_timeout', { simple: true }) as number;
+    throw new IngestError(path, `database is busy: another kptrscope has been writing to it for more than ${(waited / 1000).toFixed(1)} s; nothing was stored, try again`);
+  }
+}
+
 function linkBtf(db: Db, runId: number, btf: StoredBtf[]): void {
   const stmt = db.prepare('INSERT OR IGNORE INTO run_btf (run_id, btf_id) VALUES (?, ?)');
   for (const b of btf) stmt.run(runId, b.id);
 }
 
 export async function ingestLog(db: Db, path: string, opts: IngestOptions = {}): Promise<IngestResult> {
+  try {
+    return await ingestLogInto(db, path, opts);
+  } catch (e) {
+    // A damaged database found while reading or writing it: the one-line error an open gives.
+    throw asCorrupt(db, e);
+  }
+}
+
+async function ingestLogInto(db: Db, path: string, opts: IngestOptions): Promise<IngestResult> {
   const abs = resolve(path);
   let size: number;
   try {
@@ -107,7 +130,7 @@ export async function ingestLog(db: Db, path: string, opts: IngestOptions = {}):
     },
   };
   let replays: ParallelReplays | null = null;
-  db.exec('BEGIN IMMEDIATE');
+  beginWrite(db, path);
   try {
     const stored = await Promise.all(btfFiles.map((f) => storeBtfFile(db, f)));
     // Replays of a large log run on the second core from the same bytes (replay-worker.ts) while this
@@ -178,7 +201,7 @@ async function duplicateResult(
 ): Promise<IngestResult> {
   let stored: StoredBtf[] = [];
   if (btfFiles.length > 0) {
-    db.exec('BEGIN IMMEDIATE');
+    beginWrite(db, abs);
     try {
       stored = await Promise.all(btfFiles.map((f) => storeBtfFile(db, f)));
       linkBtf(db, runId, stored);

@@ -7,7 +7,7 @@
  * step from one row. Everything read back is plain JSON data (the model's own types).
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { Db } from './db.ts';
+import { corruptDatabase, type Db } from './db.ts';
 import type { Divergence, Finding, ModelObject, OwnershipEvent, ReplayResult, StateDelta, StateView, Step } from '../model/index.ts';
 import { applyDelta, decodeState } from '../model/index.ts';
 
@@ -32,6 +32,15 @@ export interface ReplayRow extends ReplayKey {
 }
 
 const CHUNK_CHECKPOINTS = 8;
+
+/** Decode stored JSON / compressed data; data that does not decode means a damaged file. */
+function decoded<T>(db: Db, what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw corruptDatabase(db, `${what} cannot be read: ${(e as Error).message}`);
+  }
+}
 
 export function saveReplay(db: Db, key: ReplayKey, r: ReplayResult, btfId: number | null): number {
   db.prepare('DELETE FROM replays WHERE run_id = ? AND program_idx = ? AND kernel_profile = ?').run(key.runId, key.programIdx, key.kernelProfile);
@@ -125,11 +134,11 @@ export function findReplay(db: Db, key: ReplayKey): ReplayRow | undefined {
   const r = db
     .prepare('SELECT * FROM replays WHERE run_id = ? AND program_idx = ? AND kernel_profile = ?')
     .get(key.runId, key.programIdx, key.kernelProfile) as RawReplay | undefined;
-  return r ? toRow(r) : undefined;
+  return r ? decoded(db, `replay ${r.id}`, () => toRow(r)) : undefined;
 }
 
 export function listReplays(db: Db, runId: number): ReplayRow[] {
-  return (db.prepare('SELECT * FROM replays WHERE run_id = ? ORDER BY program_idx, kernel_profile').all(runId) as RawReplay[]).map(toRow);
+  return (db.prepare('SELECT * FROM replays WHERE run_id = ? ORDER BY program_idx, kernel_profile').all(runId) as RawReplay[]).map((r) => decoded(db, `replay ${r.id}`, () => toRow(r)));
 }
 
 export function loadEvents(db: Db, replayId: number): OwnershipEvent[] {
@@ -148,7 +157,7 @@ export function loadEvents(db: Db, replayId: number): OwnershipEvent[] {
 
 export function loadObjects(db: Db, replayId: number): ModelObject[] {
   return (db.prepare('SELECT json FROM replay_objects WHERE replay_id = ? ORDER BY object_id').all(replayId) as { json: string }[]).map(
-    (r) => JSON.parse(r.json) as ModelObject,
+    (r) => decoded(db, `an object of replay ${replayId}`, () => JSON.parse(r.json) as ModelObject),
   );
 }
 
@@ -190,7 +199,7 @@ export function loadSteps(db: Db, replayId: number, from = 0, count = Number.MAX
 export function loadReplayState(db: Db, replayId: number, step: number): StateView {
   const c = chunkOf(db, replayId, step);
   if (!c || step >= c.first_step + c.step_count) throw new RangeError(`replay ${replayId} has no step ${step}`);
-  const { cp, deltas } = JSON.parse(inflateRawSync(c.states_z).toString('utf8')) as { cp: [string, string][]; deltas: StateDelta[] };
+  const { cp, deltas } = decoded(db, `the states of replay ${replayId}`, () => JSON.parse(inflateRawSync(c.states_z).toString('utf8')) as { cp: [string, string][]; deltas: StateDelta[] });
   const m = new Map<string, string>(cp);
   for (let j = 0; j < step - c.first_step; j++) applyDelta(m, deltas[j] as StateDelta);
   return decodeState(m);

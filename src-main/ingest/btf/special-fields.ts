@@ -15,6 +15,7 @@ import {
   type Btf,
   type BtfComposite,
   type BtfDatasec,
+  type BtfDeclTag,
   type BtfType,
   MAX_RESOLVE_DEPTH,
   declTagsOf,
@@ -221,6 +222,15 @@ export const MAP_TYPE_NAMES: readonly string[] = [
   'cgrp_storage', 'arena',
 ];
 
+/**
+ * Special fields listed per object (struct, global, map value). The kernel itself accepts at most
+ * a handful (BTF_FIELDS_MAX); without a cap, arrays of structs holding arrays of locks multiply: a
+ * 300-byte crafted BTF would describe 16 million fields and exhaust memory.
+ */
+export const MAX_FIELDS_PER_OBJECT = 1024;
+/** Special fields the whole summary may list (the rest are dropped with a warning). */
+export const MAX_FIELDS_TOTAL = 1 << 17;
+
 const GRAPH_ROOTS = new Set<SpecialFieldKind>(['list_head', 'rb_root']);
 const KPTR_KINDS = new Set<SpecialFieldKind>(['kptr', 'kptr_untrusted', 'percpu_kptr', 'uptr']);
 const NODE_FOR_ROOT: Partial<Record<SpecialFieldKind, SpecialFieldKind>> = { list_head: 'list_node', rb_root: 'rb_node' };
@@ -238,12 +248,29 @@ class Summarizer {
   /** Struct ids referenced as kptr pointee or contains: target. */
   readonly referenced = new Set<number>();
   private readonly maxArray: number;
+  /** Fields the summary may still create (MAX_FIELDS_TOTAL). */
+  private budget = MAX_FIELDS_TOTAL;
 
   constructor(
     readonly btf: Btf,
     opts: SummarizeOptions,
   ) {
     this.maxArray = opts.maxArrayExpand ?? 256;
+  }
+
+  /** Keep at most MAX_FIELDS_PER_OBJECT fields of one object, and charge them to the budget. */
+  limit(fields: SpecialField[], where: string): SpecialField[] {
+    let out = fields;
+    if (out.length > MAX_FIELDS_PER_OBJECT) {
+      this.warn(`${where}: ${out.length} special fields; only the first ${MAX_FIELDS_PER_OBJECT} are listed`);
+      out = out.slice(0, MAX_FIELDS_PER_OBJECT);
+    }
+    if (out.length > this.budget) {
+      this.warn(`the BTF describes more than ${MAX_FIELDS_TOTAL} special fields in all; the rest are not listed`);
+      out = out.slice(0, Math.max(0, this.budget));
+    }
+    this.budget -= out.length;
+    return out;
   }
 
   warn(msg: string): void {
@@ -270,17 +297,23 @@ class Summarizer {
     }
     this.visiting.add(t.id);
     const out: SpecialField[] = [];
-    const tags = declTagsOf(this.btf, t.id);
+    // First `contains:` tag per member index (a struct may have 65535 members and as many tags).
+    const containsByIdx = new Map<number, BtfDeclTag>();
+    for (const d of declTagsOf(this.btf, t.id)) {
+      if (d.name.startsWith('contains:') && !containsByIdx.has(d.componentIdx)) containsByIdx.set(d.componentIdx, d);
+    }
     t.members.forEach((m, idx) => {
       if (m.bitfieldSize !== undefined) return;
-      const containsTag = tags.find((d) => d.componentIdx === idx && d.name.startsWith('contains:'));
+      const containsTag = containsByIdx.get(idx);
       const where = `${this.displayOwner(t.id)} member '${m.name}'`;
+      if (out.length >= MAX_FIELDS_PER_OBJECT) return;
       const found = this.collect(m.typeId, m.name, Math.floor(m.bitsOffset / 8), containsTag?.name, where, 0);
       for (const f of found) out.push(f);
     });
     this.visiting.delete(t.id);
-    this.memo.set(t.id, out);
-    return out;
+    const kept = this.limit(out, this.displayOwner(t.id));
+    this.memo.set(t.id, kept);
+    return kept;
   }
 
   /**
@@ -322,8 +355,8 @@ class Summarizer {
       const elemSize = typeSize(this.btf, t.typeId);
       const inner = this.collect(t.typeId, `${path}[0]`, 0, containsTag, where, depth + 1);
       if (inner.length > 0 && elemSize !== undefined && elemSize > 0) {
-        const n = Math.min(t.nrElems, this.maxArray);
-        if (t.nrElems > this.maxArray) this.warn(`${where}: array of ${t.nrElems} elements with special fields; only the first ${this.maxArray} are listed`);
+        const n = Math.min(t.nrElems, this.maxArray, Math.max(1, Math.floor(MAX_FIELDS_PER_OBJECT / inner.length)));
+        if (t.nrElems > n) this.warn(`${where}: array of ${t.nrElems} elements with special fields; only the first ${n} are listed`);
         for (let i = 0; i < n; i++) {
           for (const f of inner) {
             result.push({ ...f, name: `${path}[${i}]${f.name.slice(path.length + 3)}`, offset: offset + i * elemSize + f.offset });
@@ -338,7 +371,7 @@ class Summarizer {
     } else if (containsTag !== undefined) {
       this.warn(`${where}: '${containsTag}' is attached to a ${t.kind.toLowerCase()}, not a bpf_list_head/bpf_rb_root`);
     }
-    return result;
+    return depth === 0 ? this.limit(result, where) : result;
   }
 
   /** PTR → [modifiers] → TYPE_TAG(kptr...) → pointee. Undefined if not a kptr. */
@@ -387,7 +420,7 @@ class Summarizer {
     }
     c.typeId = target.id;
     this.referenced.add(target.id);
-    const member = target.members.find((m) => m.name === field);
+    const member = this.memberByName(target, field);
     if (member === undefined) {
       c.missing = 'field';
       this.warn(`${where}: '${tag}' names field '${field}', which struct '${type}' does not have`);
@@ -404,6 +437,19 @@ class Summarizer {
       );
     }
     return c;
+  }
+
+  private readonly membersByName = new Map<number, Map<string, BtfComposite['members'][number]>>();
+
+  /** The first member named `name` (indexed once per struct). */
+  memberByName(t: BtfComposite, name: string): BtfComposite['members'][number] | undefined {
+    let idx = this.membersByName.get(t.id);
+    if (idx === undefined) {
+      idx = new Map();
+      for (const m of t.members) if (!idx.has(m.name)) idx.set(m.name, m);
+      this.membersByName.set(t.id, idx);
+    }
+    return idx.get(name);
   }
 
   /** Warn when an object holds a graph root but not exactly one bpf_spin_lock. */

@@ -7,6 +7,8 @@
  * statistics as error text (see program-state.ts).
  */
 
+import { kernelTextOf } from './wrappers.ts';
+
 export interface ErrorPattern {
   id: string;
   re: RegExp;
@@ -104,4 +106,14 @@ export const ERROR_CATALOG: readonly ErrorPattern[] = [
 export function matchError(line: string): string | undefined {
   for (const p of ERROR_CATALOG) if (p.re.test(line)) return p.id;
   return undefined;
+}
+
+/**
+ * The error class of a line already known to be error text (as the parser records it, and as the
+ * store rebuilds it from the line's text alone): the line itself, else the line without the one
+ * TAB cilium/ebpf puts before each kernel line (and without a glued libbpf END marker).
+ */
+export function errorClassOfLine(line: string): string | undefined {
+  const text = kernelTextOf(line);
+  return matchError(text) ?? (text.charCodeAt(0) === 9 ? matchError(text.slice(1)) : undefined);
 }

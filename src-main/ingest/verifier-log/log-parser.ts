@@ -5,7 +5,7 @@
  * calls `sink.record(record, line)` exactly once per input line, in input order (a few free-text
  * lines may be held back until the next line tells whether they are the kernel's error text), and
  * `sink.program(summary)` once per program from `finish()`. Memory is bounded by the held-back lines
- * and the per-program summaries, never by the log size.
+ * (at most 4096 lines and 8 MiB) and the per-program summaries, never by the log size.
  *
  * It understands, in one pass and in any mix: raw kernel text (one or several programs; a new program
  * starts after each `processed ...` line), libbpf/bpftool output with BEGIN/END brackets, veristat -v,
@@ -15,9 +15,11 @@
 import type { LineInfo } from '../line-reader.ts';
 import type { LogRecord } from './records.ts';
 import { classifyKernelLine, type KernelLineBody } from './line-grammar.ts';
+import { errorClassOfLine } from './error-catalog.ts';
 import { ProgramState, type ProgramSummary, type Wrapper } from './program-state.ts';
 import {
   errnoFromStrerror,
+  kernelTextOf,
   matchBpftool,
   matchCiliumHeader,
   matchCiliumMarker,
@@ -43,6 +45,8 @@ export interface ParseTotals {
 
 /** How many free-text lines may be held back before they are released as unknown. */
 const MAX_HELD = 4096;
+/** … and how many bytes of them (4096 free lines of 10 MB each must not sit in memory). */
+export const MAX_HELD_BYTES = 8 << 20;
 
 type Section =
   | { kind: 'none' }
@@ -65,6 +69,7 @@ export class LogParser {
   /** Loader lines about `name` refer to the newest program of that name. */
   private latestByName = new Map<string, ProgramState>();
   private held: Held[] = [];
+  private heldBytes = 0;
   private wrapperSeen = new Set<Wrapper>();
   private pendingLoader = new Map<string, { message: string; errno?: number }>();
   private rawCount = 0;
@@ -119,7 +124,10 @@ export class LogParser {
           this.emit({ kind: 'wrapper', tool: 'cilium', event: mk.truncated ? 'truncated' : 'omitted' }, line, sec.prog);
           return;
         }
-        this.kernelLine(line, inner, sec.prog);
+        const body = classifyKernelLine(kernelTextOf(inner));
+        // The class an error line gets from its text alone (what the store rebuilds).
+        if (body.kind === 'error') body.errorClass = errorClassOfLine(line.text);
+        this.kernelLineBody(line, body, sec.prog);
         return;
       }
       this.flushHeld(true);
@@ -201,7 +209,7 @@ export class LogParser {
       this.emit({ kind: 'blank' }, line, null);
       return;
     }
-    const body = classifyKernelLine(text);
+    const body = classifyKernelLine(kernelTextOf(text));
     const wrapped = this.wrapperSeen.size > 0;
     if (wrapped && (body.kind === 'free' || body.kind === 'unknown')) {
       // Text around a tool's output that is not kernel text: kept, counted as unknown.
@@ -323,13 +331,14 @@ export class LogParser {
   }
 
   private kernelLine(line: LineInfo, text: string, prog: ProgramState): void {
-    this.kernelLineBody(line, classifyKernelLine(text), prog);
+    this.kernelLineBody(line, classifyKernelLine(kernelTextOf(text)), prog);
   }
 
   private kernelLineBody(line: LineInfo, body: KernelLineBody, prog: ProgramState): void {
     if (body.kind === 'free') {
       this.held.push({ line, body: line.text, prog });
-      if (this.held.length > MAX_HELD) this.flushHeld(false);
+      this.heldBytes += line.raw.length;
+      if (this.held.length > MAX_HELD || this.heldBytes > MAX_HELD_BYTES) this.flushHeld(false);
       return;
     }
     // A structured line: held free text before it is unknown — unless this is the statistics
@@ -344,12 +353,14 @@ export class LogParser {
     if (this.held.length === 0) return;
     const held = this.held;
     this.held = [];
+    this.heldBytes = 0;
     this.flushing = true;
     for (const h of held) {
       // Free text is the kernel's error only inside a program that has verifier lines: a text
       // file that is not a log does not become "errors".
       const isError = asError && h.prog !== null && h.prog.hasStructure;
-      this.emit(isError ? { kind: 'error' } : { kind: 'unknown' }, h.line, h.prog);
+      const errorClass = isError ? errorClassOfLine(h.line.text) : undefined;
+      this.emit(isError ? (errorClass !== undefined ? { kind: 'error', errorClass } : { kind: 'error' }) : { kind: 'unknown' }, h.line, h.prog);
     }
     this.flushing = false;
   }

@@ -229,6 +229,9 @@ function parseTypeName(typeText: string): Pick<RegValueTyped, 'base' | 'btfType'
   return { base: rest, flags, maybeNull };
 }
 
+/** Nested slot values (slot bytes whose spilled value starts with slot bytes again) kept as values. */
+export const MAX_SLOT_NESTING = 16;
+
 /** Slot-type characters (`[0-9mrd?ifx]`), by char code. */
 const SLOT_CHAR = new Uint8Array(128);
 for (const ch of '0123456789mrd?ifx') SLOT_CHAR[ch.charCodeAt(0)] = 1;
@@ -298,6 +301,7 @@ export function parseValue(raw: string): RegValue {
   let head: RegValue | undefined;
   let parent: RegValueSlot | undefined;
   let k = 0;
+  let depth = 0;
   for (;;) {
     const text = k === 0 ? raw : raw.slice(k);
     let v: RegValue;
@@ -333,6 +337,12 @@ export function parseValue(raw: string): RegValue {
     if (parent) parent.spilled = v;
     else head = v;
     if (next < 0) return head as RegValue;
+    if (++depth === MAX_SLOT_NESTING) {
+      // Real slots nest once (bytes, then a spilled register); a deeper chain is kept as text so
+      // that code walking a value recursively (JSON, comparisons) never meets a 100k-deep one.
+      (v as RegValueSlot).spilled = { kind: 'unparsed', raw: raw.slice(next) };
+      return head as RegValue;
+    }
     parent = v as RegValueSlot;
     k = next;
   }

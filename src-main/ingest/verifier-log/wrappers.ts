@@ -55,6 +55,18 @@ export function matchLibbpfEnd(text: string): { before: string } | null {
   return null;
 }
 
+/**
+ * The kernel's part of a line: without a libbpf END marker glued to its end (the log's last line
+ * had no newline). The parser classifies this part; the store rebuilds records from it too.
+ */
+export function kernelTextOf(text: string): string {
+  for (;;) {
+    const end = matchLibbpfEnd(text);
+    if (end === null || end.before === '') return text;
+    text = end.before;
+  }
+}
+
 /** Names of programs are libbpf identifiers; errno text in `BPF program load failed: <strerror>`. */
 export function errnoFromStrerror(msg: string): number | undefined {
   const table: Record<string, number> = {
