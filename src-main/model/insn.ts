@@ -20,20 +20,21 @@ export type Insn =
   | { op: 'atomic'; dst?: number; base: number }
   | { op: 'other' };
 
+// BPF has registers r0–r10 only: anything else is not an instruction this model knows (→ 'other').
 const RE = {
   call: /^call ([A-Za-z_][\w]*)#(\d+)$/,
   callKernel: /^call kernel-function#?(\d*)$/,
   subcall: /^call pc([+-]\d+)$/,
   goto: /^(?:goto|gotol) pc([+-]\d+)$/,
-  cond: /^if ([rw])(\d+) (\S+) (?:([rw])(\d+)|(-?(?:0x[0-9a-fA-F]+|\d+))) goto pc([+-]\d+)$/,
-  ldx: /^([rw])(\d+) = \*\(([us]\d+) \*\)\(r(\d+) ([+-]\d+)\)$/,
-  stx: /^\*\(([us]\d+) \*\)\(r(\d+) ([+-]\d+)\) = ([rw])(\d+)$/,
-  st: /^\*\(([us]\d+) \*\)\(r(\d+) ([+-]\d+)\) = (-?(?:0x[0-9a-fA-F]+|\d+))$/,
-  mov: /^([rw])(\d+) = (\(s\d+\))?([rw])(\d+)$/,
-  movimm: /^([rw])(\d+) = (-?(?:0x[0-9a-fA-F]+|\d+))$/,
-  alu: /^([rw])(\d+) (\+|-|\*|\/|s\/|%|s%|\||&|\^|<<|>>|s>>)= (?:([rw])(\d+)|(-?(?:0x[0-9a-fA-F]+|\d+)))$/,
-  atomicFetch: /^([rw])(\d+) = atomic(?:64)?_\w+\(\(u\d+ \*\)\(r(\d+) [+-]\d+\)/,
-  lock: /^lock \*\(u\d+ \*\)\(r(\d+) [+-]\d+\)/,
+  cond: /^if ([rw])(10|[0-9])(?![0-9]) (\S+) (?:([rw])(10|[0-9])(?![0-9])|(-?(?:0x[0-9a-fA-F]+|\d+))) goto pc([+-]\d+)$/,
+  ldx: /^([rw])(10|[0-9])(?![0-9]) = \*\(([us]\d+) \*\)\(r(10|[0-9])(?![0-9]) ([+-]\d+)\)$/,
+  stx: /^\*\(([us]\d+) \*\)\(r(10|[0-9])(?![0-9]) ([+-]\d+)\) = ([rw])(10|[0-9])(?![0-9])$/,
+  st: /^\*\(([us]\d+) \*\)\(r(10|[0-9])(?![0-9]) ([+-]\d+)\) = (-?(?:0x[0-9a-fA-F]+|\d+))$/,
+  mov: /^([rw])(10|[0-9])(?![0-9]) = (\(s\d+\))?([rw])(10|[0-9])(?![0-9])$/,
+  movimm: /^([rw])(10|[0-9])(?![0-9]) = (-?(?:0x[0-9a-fA-F]+|\d+))$/,
+  alu: /^([rw])(10|[0-9])(?![0-9]) (\+|-|\*|\/|s\/|%|s%|\||&|\^|<<|>>|s>>)= (?:([rw])(10|[0-9])(?![0-9])|(-?(?:0x[0-9a-fA-F]+|\d+)))$/,
+  atomicFetch: /^([rw])(10|[0-9])(?![0-9]) = atomic(?:64)?_\w+\(\(u\d+ \*\)\(r(10|[0-9])(?![0-9]) [+-]\d+\)/,
+  lock: /^lock \*\(u\d+ \*\)\(r(10|[0-9])(?![0-9]) [+-]\d+\)/,
 };
 
 function num(s: string): string {
@@ -73,10 +74,8 @@ export function decodeInsn(insn: number, opcode: string, asm: string): Insn {
   }
   if ((m = RE.atomicFetch.exec(asm))) return { op: 'atomic', dst: Number(m[2]), base: Number(m[3]) };
   if ((m = RE.lock.exec(asm))) return { op: 'atomic', base: Number(m[1]) };
-  if (/^[rw]\d+ = /.test(asm)) {
-    const d = /^[rw](\d+) = /.exec(asm);
-    return { op: 'alu', dst: Number(d?.[1]), aluOp: '?', wide: true };
-  }
+  const d = /^[rw](10|[0-9]) = /.exec(asm);
+  if (d) return { op: 'alu', dst: Number(d[1]), aluOp: '?', wide: true };
   return { op: 'other' };
 }
 

@@ -867,7 +867,8 @@ export function replayRecords(records: LogRecord[], ctx: { btf?: BtfSummary; pro
  * (KPTRSCOPE_MODEL_FIXES=1 enables these inputs) such inputs are counted, not replayed.
  * Reproductions: test/hardening/model-bugs.test.ts.
  */
-export const MODEL_FIXES = process.env.KPTRSCOPE_MODEL_FIXES === '1';
+/** The fixes landed (register numbers above 10 / frames above 9 are not registers/frames): kept as a switch for old checkouts. */
+export const MODEL_FIXES = process.env.KPTRSCOPE_MODEL_FIXES !== '0';
 const KNOWN_MODEL_BUG_RE = /(?<![A-Za-z0-9_])[rR]\d{4,}|frame\d{4,}/;
 
 export function knownModelBug(records: readonly LogRecord[]): boolean {

@@ -1,7 +1,5 @@
-// MODEL BUGS FOUND BY FUZZING — DISABLED UNTIL FIXED. src-main/model is owned by the model's
-// engineer; these tests reproduce what the replay fuzzer found and are enabled with
-// KPTRSCOPE_MODEL_FIXES=1 once the model is fixed (the fuzzers then stop skipping these shapes:
-// see knownModelBug in fuzz-lib.ts). Each runs in a child process with a time limit, so a hang or a
+// Model bugs found by fuzzing, now fixed (regression tests): the state parser and the instruction
+// decoder accept only R0–R10 and frames 0–9. Each runs in a child process with a time limit, so a hang or a
 // V8 abort fails the test instead of killing the runner.
 //
 // The model sizes arrays by register and frame numbers read from the log:
@@ -28,11 +26,9 @@ const REPRODUCTIONS: Record<string, object[]> = {
   'an instruction writing register 2^31': [state0, { kind: 'insn', insn: 0, opcode: 'bf', asm: 'r2147483648 = r1', line: 2, text: '0: (bf) r2147483648 = r1', program: 0 }],
 };
 
-const enabled = process.env.KPTRSCOPE_MODEL_FIXES === '1';
-
-describe('model bugs found by fuzzing (enable with KPTRSCOPE_MODEL_FIXES=1 once fixed)', () => {
+describe('model bugs found by fuzzing (fixed: register numbers above 10 and frames above 9 are not registers/frames)', () => {
   for (const [name, records] of Object.entries(REPRODUCTIONS)) {
-    it.skipIf(!enabled)(`replays ${name} within 5 s without crashing`, () => {
+    it(`replays ${name} within 5 s without crashing`, () => {
       const start = Date.now();
       const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'run-ts.mjs'), join(ROOT, 'test', 'hardening', 'replay-records.ts'), JSON.stringify(records)], {
         encoding: 'utf8',
@@ -45,8 +41,8 @@ describe('model bugs found by fuzzing (enable with KPTRSCOPE_MODEL_FIXES=1 once 
     });
   }
 
-  const dir = enabled ? tempDir() : '';
-  it.skipIf(!enabled)('`kptrscope replay` of a crafted log reports, never dies with a native stack trace', () => {
+  const dir = tempDir();
+  it('`kptrscope replay` of a crafted log reports, never dies with a native stack trace', () => {
     const log = join(dir, 'crafted.log');
     writeFileSync(log, '0: R1=ctx() R10=fp0\n0: (bf) r2147483648 = r1\n1: (95) exit\nprocessed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n');
     const r = kptrscope(['replay', log, '--db', join(dir, 'db.sqlite'), '--json']);

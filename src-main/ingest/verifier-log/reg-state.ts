@@ -406,7 +406,7 @@ export function parseSlotValue(raw: string): RegValue {
   return parseValue(raw);
 }
 
-const REG_ITEM_RE = /^R(\d+)(?:_([rwD]+))?=(.*)$/;
+const REG_ITEM_RE = /^R(10|[0-9])(?:_([rwD]+))?=(.*)$/;
 const SLOT_ITEM_RE = /^fp(-?\d+)(?:_([rwD]+))?=(.*)$/;
 
 /**
@@ -454,7 +454,7 @@ function otherItem(state: ParsedState, item: string): void {
     state.cb = true;
   } else if (item === 'async_cb') {
     state.asyncCb = true;
-  } else if ((m = /^frame(\d+):$/.exec(item))) {
+  } else if ((m = /^frame([0-9]):$/.exec(item))) {
     state.frame = Number(m[1]);
   } else {
     state.unparsed.push(item);
@@ -521,6 +521,8 @@ function readItem(state: ParsedState, t: string, s: number, e: number, cache: Va
         if (j === ls) ok = false;
         else live = t.slice(ls, j);
       }
+      // R0–R10 exist (BPF_REG_FP = 10); a larger register number is not a register item.
+      if (!slot && (numEnd - digits > 2 || smallInt(t, numStart, numEnd) > 10)) ok = false;
       if (ok && j < e && t.charCodeAt(j) === 61 /* = */) {
         const raw = t.slice(j + 1, e);
         const n = numEnd - digits <= 15 ? smallInt(t, numStart, numEnd) : Number(t.slice(numStart, numEnd));
