@@ -19,7 +19,7 @@ import type { LogRecord } from '../../src-main/ingest/verifier-log/records.ts';
 import type { ProgramSummary } from '../../src-main/ingest/verifier-log/program-state.ts';
 import { newValueCache, parseState, parseValue, type RegValue } from '../../src-main/ingest/verifier-log/reg-state.ts';
 import { BtfParseError, BtfStreamParser, parseBtfBytes, summarizeBtf, type BtfSummary, type LoadedBtf } from '../../src-main/ingest/btf/index.ts';
-import { Replayer, type ReplayResult } from '../../src-main/model/index.ts';
+import { replayAll, type ReplayResult } from '../../src-main/model/index.ts';
 import Database from 'better-sqlite3';
 import { inflateRawSync } from 'node:zlib';
 import { migrate } from '../../src-main/store/migrations.ts';
@@ -843,20 +843,7 @@ export function buildRecords(input: ReplayInput, seeds = loadSeeds()): { records
 
 /** Replay every program the records hold, as the replay service does. */
 export function replayRecords(records: LogRecord[], ctx: { btf?: BtfSummary; profile: string; logKernel: string }): ReplayResult[] {
-  const out: ReplayResult[] = [];
-  let cur: Replayer | null = null;
-  let curProg = -1;
-  for (const rec of records) {
-    if (rec.program < 0) continue;
-    if (rec.program !== curProg) {
-      if (cur) out.push(cur.finish());
-      curProg = rec.program;
-      cur = new Replayer({ name: `prog${curProg}`, kernelProfile: ctx.profile, logKernel: ctx.logKernel, ...(ctx.btf ? { btf: ctx.btf } : {}) });
-    }
-    cur?.push(rec);
-  }
-  if (cur) out.push(cur.finish());
-  return out;
+  return replayAll(records, { kernelProfile: ctx.profile, logKernel: ctx.logKernel, ...(ctx.btf ? { btf: ctx.btf } : {}) });
 }
 
 /**
