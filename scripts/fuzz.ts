@@ -76,6 +76,8 @@ async function child(): Promise<void> {
 
 interface Tally {
   cases: number;
+  /** A child stalled or died once but the input passed when run again alone (machine load). */
+  transient: number;
   ms: number;
   maxMs: number;
   maxAt: number;
@@ -119,6 +121,24 @@ async function parent(): Promise<void> {
     writeFileSync(file, `${kind} in ${name} at case ${i} (seed ${seed})\n${detail}\n\nfast-check input:\n${JSON.stringify(input)}\n\nreproduction:\n${repro}\n`);
     process.stdout.write(`  ${kind.toUpperCase()} ${name} #${i}: ${detail.split('\n')[0]?.slice(0, 160)} → ${file}\n`);
   };
+
+  /** Run one case alone in a fresh child: 'ok', or how it failed again. */
+  const confirm = (name: Name, i: number): Promise<'ok' | 'again'> =>
+    new Promise((resolve) => {
+      const c = spawn(process.execPath, [join(ROOT, 'bin', 'run-ts.mjs'), fileURLToPath(import.meta.url), '--child', name, '--seed', String(seed), '--from', String(i), '--to', String(i + 1)], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      let answered = false;
+      createInterface({ input: c.stdout }).on('line', (line) => {
+        if (line.includes('"i"')) answered = true;
+      });
+      const timer = setTimeout(() => c.kill('SIGKILL'), hangMs + 10_000);
+      c.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve(code === 0 && answered ? 'ok' : 'again');
+      });
+    });
 
   /** Run cases [from, to) of a target in child processes, restarting after a hang or a crash. */
   const runRange = async (name: Name, from: number, to: number, tl: Tally): Promise<void> => {
@@ -182,14 +202,19 @@ async function parent(): Promise<void> {
         });
       });
       if (done.code === 0 && done.last >= to - 1) return;
-      // The child died on (or hung in) case `current`: report it and carry on after it.
+      // The child died on (or hung in) case `current`: run that input again alone to tell a real
+      // hang or crash from a stall of the machine, report it, and carry on after it.
       tl.cases++;
-      if (done.hung) {
+      const again = await confirm(name, done.current);
+      if (again === 'ok') {
+        tl.transient++;
+        process.stdout.write(`  (${name} #${done.current}: ${done.hung ? 'stalled' : 'died'} once, fine when run again alone: counted as transient)\n`);
+      } else if (done.hung) {
         tl.hangs++;
-        record(name, done.current, 'hang', `no answer within ${hangMs} ms`);
+        record(name, done.current, 'hang', `no answer within ${hangMs} ms (twice)`);
       } else {
         tl.crashes++;
-        record(name, done.current, 'crash', `process ended with ${done.code ?? done.signal}`);
+        record(name, done.current, 'crash', `process ended with ${done.code ?? done.signal} (twice)`);
       }
       next = done.current + 1;
     }
@@ -200,7 +225,7 @@ async function parent(): Promise<void> {
   const work: { name: Name; from: number; to: number }[] = [];
   for (const name of names) {
     const n = Math.max(1, Math.round((total * SHARE[name]) / shareSum));
-    tallies.set(name, { cases: 0, ms: 0, maxMs: 0, maxAt: -1, fails: 0, hangs: 0, crashes: 0, overBound: 0, skipped: 0, wall: 0 });
+    tallies.set(name, { cases: 0, transient: 0, ms: 0, maxMs: 0, maxAt: -1, fails: 0, hangs: 0, crashes: 0, overBound: 0, skipped: 0, wall: 0 });
     const per = Math.ceil(n / jobs);
     for (let from = 0; from < n; from += per) work.push({ name, from, to: Math.min(n, from + per) });
   }
@@ -217,7 +242,7 @@ async function parent(): Promise<void> {
   const wall = (Date.now() - t0) / 1000;
 
   const rows: string[][] = [['target', 'cases', 'cases/s', 'failures', 'hangs', 'crashes', `> ${bound} ms`, 'max ms/input', 'skipped (model bugs)']];
-  const sum: Tally = { cases: 0, ms: 0, maxMs: 0, maxAt: -1, fails: 0, hangs: 0, crashes: 0, overBound: 0, skipped: 0, wall: 0 };
+  const sum: Tally = { cases: 0, transient: 0, ms: 0, maxMs: 0, maxAt: -1, fails: 0, hangs: 0, crashes: 0, overBound: 0, skipped: 0, wall: 0 };
   for (const name of names) {
     const t = tallies.get(name) as Tally;
     rows.push([
@@ -231,13 +256,16 @@ async function parent(): Promise<void> {
       t.maxMs.toFixed(0),
       String(t.skipped),
     ]);
-    for (const k of ['cases', 'ms', 'fails', 'hangs', 'crashes', 'overBound', 'skipped'] as const) sum[k] += t[k];
+    for (const k of ['cases', 'transient', 'ms', 'fails', 'hangs', 'crashes', 'overBound', 'skipped'] as const) sum[k] += t[k];
     sum.maxMs = Math.max(sum.maxMs, t.maxMs);
   }
   rows.push(['total', String(sum.cases), (sum.cases / wall).toFixed(0), String(sum.fails), String(sum.hangs), String(sum.crashes), String(sum.overBound), sum.maxMs.toFixed(0), String(sum.skipped)]);
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] as string).length)));
   process.stdout.write(`\n${rows.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  ')).join('\n')}\n`);
-  process.stdout.write(`\n${sum.cases} cases in ${wall.toFixed(1)} s (${(sum.cases / wall).toFixed(0)} cases/s with ${jobs} job(s)); failing inputs: ${failuresWritten > 0 ? outDir : 'none'}\n`);
+  process.stdout.write(
+    `\n${sum.cases} cases in ${wall.toFixed(1)} s (${(sum.cases / wall).toFixed(0)} cases/s with ${jobs} job(s)); ` +
+      `${sum.transient} transient stall(s); failing inputs: ${failuresWritten > 0 ? outDir : 'none'}\n`,
+  );
   process.exitCode = sum.fails + sum.hangs + sum.crashes + sum.overBound > 0 ? 1 : 0;
 }
 

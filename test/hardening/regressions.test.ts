@@ -123,12 +123,14 @@ describe('log parser', () => {
     }
   });
 
-  it('a stored run answers like a fresh parse for cilium TAB-led live-regs lines and a glued END marker', () => {
+  it('a stored run answers like a fresh parse: cilium TAB-led lines, glued END markers, bpftool lines in other shapes', () => {
     const cases: string[][] = [
       ['field Fuzz: program fuzz: load program: permission denied:', '\t0: R1=ctx() R10=fp0', '\t      0: .1........ (79) r1 = *(u64 *)(r1 +0)', '\tUnreleased reference id=2 alloc_insn=5'],
       ["libbpf: prog 'fuzz': -- BEGIN PROG LOAD LOG --", '0: R1=ctx() R10=fp0', '     24: .1....678. (85) call bpf_task_release#65899-- END PROG LOAD LOG --'],
       ["libbpf: prog 'fuzz': -- BEGIN PROG LOAD LOG --", '0: R1=ctx() R10=fp0', 'Unreleased reference id=2 alloc_insn=5-- END LOG ---- END PROG LOAD LOG --'],
       ['0: R1=ctx() R10=fp0', '\tR1 must be referenced or trusted', 'processed 1 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0'],
+      // Found by the long run: bpftool lines glued to an END marker, or shaped like cilium's header.
+      ["libbpf: prog 'fuzz': -- BEGIN PROG LOAD LOG --", '0: R1=ctx() R10=fp0', '-- END PROG LOAD LOG --', 'Error: failed to-- END PROG LOAD LOG --', 'Error: load program: permission denied:', 'Error: x: load program: invalid argument: R1 !read_ok'],
     ];
     for (const lines of cases) {
       // checkStore throws a FuzzFailure naming the first line that differs.

@@ -203,9 +203,12 @@ export interface WrapperInfo {
 
 /** The tool and event of a line already known to be a wrapper line (used to rebuild stored records). */
 export function describeWrapperLine(text: string): WrapperInfo {
-  if (matchLibbpfEnd(text)) return { tool: 'libbpf', event: 'end-log' };
+  // In the parser's order of precedence: an END marker is a wrapper line only on its own (glued to
+  // text it belongs to the kernel line), and bpftool's `Error: …` wins over cilium's shapes.
+  if (matchLibbpfEnd(text)?.before === '') return { tool: 'libbpf', event: 'end-log' };
   if (matchVeristatHeader(text)) return { tool: 'veristat', event: 'begin-log' };
   if (matchVeristatTable(text)) return { tool: 'veristat', event: 'table' };
+  if (matchBpftool(text)) return { tool: 'bpftool' };
   if (matchCiliumHeader(text)) return { tool: 'cilium', event: 'begin-log' };
   if (text.startsWith('\t')) {
     const mk = matchCiliumMarker(text.slice(1));

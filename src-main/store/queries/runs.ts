@@ -247,6 +247,10 @@ export function rebuildRecord(l: StoredLine, program: number): LogRecord {
     let body = classifyKernelLine(text);
     if (body.kind !== l.kind && text.startsWith('\t')) body = classifyKernelLine(text.slice(1));
     if (body.kind === l.kind) return { ...body, ...base } as LogRecord;
+    // The stored kind and the text disagree (a damaged file, or a run stored by a build whose
+    // grammar differed): a record must carry its kind's fields, so the text decides.
+    const fresh = classifyKernelLine(text);
+    return (fresh.kind === 'free' ? { kind: 'unknown', ...base } : { ...fresh, ...base }) as LogRecord;
   }
   if (l.kind === 'error') {
     const cls = errorClassOfLine(l.text);
@@ -254,7 +258,7 @@ export function rebuildRecord(l: StoredLine, program: number): LogRecord {
   }
   if (l.kind === 'libbpf') {
     const lb = matchLibbpf(l.text);
-    if (lb) return { kind: 'libbpf', ...lb, ...base };
+    return lb ? { kind: 'libbpf', ...lb, ...base } : { kind: 'unknown', ...base };
   }
   if (l.kind === 'wrapper') return { kind: 'wrapper', ...describeWrapperLine(l.text), ...base };
   return { kind: l.kind, ...base } as LogRecord;
