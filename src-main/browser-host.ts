@@ -6,9 +6,13 @@
  * - binds 127.0.0.1 only; a random 32-byte token per launch is required on EVERY request, as
  *   `?token=` (the first page load, which also sets a SameSite=Strict HttpOnly cookie for this
  *   port), the cookie, or the `X-Kptrscope-Token` header: none → 401, a wrong one → 403;
- *   a Host header other than 127.0.0.1:PORT / localhost:PORT → 403 (DNS rebinding);
+ *   a Host header other than 127.0.0.1:PORT / localhost:PORT → 403 (DNS rebinding); an Origin
+ *   other than this host's, or a `Sec-Fetch-Site` other than same-origin/none → 403 (CSRF from
+ *   other sites and from other ports of this machine); no CORS headers are ever sent;
  * - `GET /` and `/assets/*`: the built renderer (dist/renderer) with a strict CSP (no inline
- *   script, nothing remote); paths are decoded, normalised and must stay inside that directory;
+ *   script or style, nothing remote) and a Permissions-Policy that switches off camera,
+ *   microphone, geolocation, USB, … (src-main/api/csp.ts); paths are decoded, normalised and must
+ *   stay inside that directory, symlinks resolved;
  * - `POST /api/call/<method>` with a JSON body: the contract (validated by dispatch → zod);
  *   errors are `{ error: { code, message } }` with 400/404/422/500/501;
  * - `POST /api/upload?name=<file name>`: the raw body is streamed to a temp file; answers a FileRef
@@ -18,7 +22,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, createReadStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -28,7 +32,7 @@ import { dispatch, type PartialHandlers } from './api/dispatch.ts';
 import { AppError, errorBody, httpStatus } from './api/errors.ts';
 import { StoreClient } from './api/worker-client.ts';
 import { IngestQueue } from './api/ingest-jobs.ts';
-import { CSP_DIRECTIVES } from './api/csp.ts';
+import { CSP_DIRECTIVES, PERMISSIONS_POLICY } from './api/csp.ts';
 
 export const CSP = CSP_DIRECTIVES;
 
@@ -138,6 +142,7 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
   if (!existsSync(join(rendererDir, 'index.html'))) {
     throw new Error(`the renderer is not built (${join(rendererDir, 'index.html')} missing): run npm run build:renderer`);
   }
+  const realRendererDir = realpathSync(rendererDir);
   const token = randomBytes(32).toString('hex');
   const store = await StoreClient.start(opts.dbPath);
   const uploadsRoot = mkdtempSync(join(tmpdir(), 'kptrscope-uploads-'));
@@ -197,6 +202,7 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
 
   const baseHeaders = (res: ServerResponse) => {
     res.setHeader('Content-Security-Policy', CSP);
+    res.setHeader('Permissions-Policy', PERMISSIONS_POLICY);
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('X-Frame-Options', 'DENY');
@@ -232,6 +238,14 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== `http://127.0.0.1:${port}` && origin !== `http://localhost:${port}`) {
       sendJson(res, 403, { error: { code: 'bad-request', message: 'cross-origin request refused' } });
+      return;
+    }
+    // Fetch metadata: a request a browser makes for another site — including another port of this
+    // machine, which is "same-site" — is refused; the app's own requests are same-origin, and
+    // opening the URL (the app window, a typed or pasted URL) is "none".
+    const site = req.headers['sec-fetch-site'];
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+      sendJson(res, 403, { error: { code: 'bad-request', message: `${String(site)} request refused` } });
       return;
     }
     const path = url.pathname;
@@ -307,7 +321,13 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
     }
     let st;
     try {
-      st = statSync(file);
+      // A symlink inside the renderer directory must not lead outside it either.
+      const real = realpathSync(file);
+      if (!real.startsWith(realRendererDir + sep)) {
+        sendJson(res, 403, { error: { code: 'bad-request', message: 'path outside the app' } });
+        return;
+      }
+      st = statSync(real);
     } catch {
       sendJson(res, 404, { error: { code: 'not-found', message: 'not found' } });
       return;

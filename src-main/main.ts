@@ -180,7 +180,26 @@ function createWindow(): BrowserWindow {
     ...(bounds ?? {}),
     title: 'kptrscope',
     show: false,
-    webPreferences: { ...electronConfig.webPreferences, preload: PRELOAD, spellcheck: false, devTools: true },
+    // Written out here, literally, so that a reader and Electronegativity see exactly what every
+    // window gets (no spread from elsewhere): isolation, sandbox, no Node, web security, no
+    // experimental or insecure-content features, and middle-click (auxclick) cannot open windows.
+    webPreferences: {
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      experimentalFeatures: false,
+      disableBlinkFeatures: 'Auxclick',
+      webviewTag: false,
+      navigateOnDragDrop: false,
+      safeDialogs: true,
+      spellcheck: false,
+      devTools: true,
+      preload: PRELOAD,
+    },
   });
   if (state.maximized) w.maximize();
   w.once('ready-to-show', () => w.show());

@@ -1,11 +1,11 @@
 /**
  * The `kptrscope://app/` scheme: serves the built renderer (dist/renderer) to the Electron window
- * with the same strict CSP as the browser host. Only files inside that directory; anything else
+ * with the same strict CSP and Permissions-Policy as the browser host. Only files inside that directory; anything else
  * (other hosts, `..`, missing files) is 404. No remote content is ever loaded.
  */
 import { readFile } from 'node:fs/promises';
 import { extname, normalize, resolve, sep } from 'node:path';
-import { CSP_DIRECTIVES } from '../api/csp.ts';
+import { CSP_DIRECTIVES, PERMISSIONS_POLICY } from '../api/csp.ts';
 
 export const APP_SCHEME = 'kptrscope';
 export const APP_ORIGIN = `${APP_SCHEME}://app`;
@@ -45,6 +45,7 @@ export async function serveApp(rendererDir: string, url: string): Promise<Respon
       headers: {
         'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
         'Content-Security-Policy': CSP_DIRECTIVES,
+        'Permissions-Policy': PERMISSIONS_POLICY,
         'X-Content-Type-Options': 'nosniff',
       },
     });

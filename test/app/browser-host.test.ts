@@ -5,7 +5,7 @@
  * progress events over SSE, and upload names made safe.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
@@ -24,6 +24,7 @@ beforeAll(async () => {
   writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>t</title><script type="module" src="/assets/a.js"></script>');
   writeFileSync(join(renderer, 'assets', 'a.js'), 'export {};');
   writeFileSync(join(dir, 'secret.txt'), 'secret');
+  symlinkSync(join(dir, 'secret.txt'), join(renderer, 'assets', 'link.txt'));
   host = await startBrowserHost({ dbPath: join(dir, 'h.db'), rendererDir: renderer, log: () => {} });
   base = `http://127.0.0.1:${host.port}`;
 });
@@ -81,6 +82,10 @@ describe('browser host', () => {
       expect([400, 403, 404]).toContain(status);
     }
     expect(await rawGet(`/../secret.txt?token=${host.token}`, { Host: `127.0.0.1:${host.port}` })).not.toBe(200);
+    // A symlink inside the renderer directory that leads outside it is refused too.
+    const link = await fetch(`${base}/assets/link.txt?token=${host.token}`);
+    expect(link.status).toBe(403);
+    expect(await link.text()).not.toContain('secret');
   });
 
   it('validates call payloads and methods', async () => {

@@ -5,7 +5,8 @@
  * watches the edges move, searches, jumps, steps with the keyboard; checks the host's security
  * rules and that names from logs/BTF/files render as text. Screenshots: test-results/e2e/*.png.
  */
-import { test, expect, type Page } from '@playwright/test';
+import { type Page } from '@playwright/test';
+import { test, expect } from './helpers/csp-watch.ts';
 import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,10 +83,15 @@ test('the host: first line, token on every request, CSP, traversal, validation',
   expect(page.status).toBe(200);
   const csp = page.headers.get('content-security-policy') ?? '';
   expect(csp).toContain("script-src 'self'");
-  expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|\*/);
+  expect(page.headers.get('permissions-policy') ?? '').toMatch(/geolocation=\(\)/);
   expect(page.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict/);
   const html = await page.text();
   expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+  // The built page carries the same policy as a meta tag (minus the header-only frame-ancestors).
+  const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(html)?.[1];
+  expect(meta).toBe(csp.split('; ').filter((d) => !d.startsWith('frame-ancestors')).join('; '));
   for (const p of ['/assets/..%2f..%2fpackage.json', '/..%2fpackage.json', '/%2e%2e/%2e%2e/etc/passwd']) {
     const r = await fetch(`${host.base}${p}?token=${host.token}`);
     expect([403, 404]).toContain(r.status);
@@ -105,6 +111,21 @@ test('the host: first line, token on every request, CSP, traversal, validation',
     req.end();
   });
   expect(foreignHost).toBe(403);
+});
+
+test('permission requests from the page are denied without a prompt', async ({ page }) => {
+  await page.goto(host.url);
+  await expect(page.getByText('Library')).toBeVisible();
+  const states = await page.evaluate(async () => {
+    const out: Record<string, string> = {};
+    for (const name of ['geolocation', 'camera', 'microphone', 'midi'] as PermissionName[]) out[name] = (await navigator.permissions.query({ name })).state;
+    return out;
+  });
+  expect(states).toEqual({ geolocation: 'denied', camera: 'denied', microphone: 'denied', midi: 'denied' });
+  const geo = await page.evaluate(
+    () => new Promise<number>((resolve) => navigator.geolocation.getCurrentPosition(() => resolve(0), (e) => resolve(e.code), { timeout: 5000 })),
+  );
+  expect(geo).toBe(1); // PERMISSION_DENIED
 });
 
 test('open local_kptr_stash, see the finding, step through bpf_kptr_xchg into the local kptr', async ({ page }) => {

@@ -6,7 +6,8 @@
  * (downloaded by the page: it parses and names the objects' types) and the table as Markdown.
  * Screenshots: test-results/e2e/compare-*.png.
  */
-import { test, expect, type Page } from '@playwright/test';
+import { type Page } from '@playwright/test';
+import { test, expect } from './helpers/csp-watch.ts';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -11,7 +11,6 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from './helpers/host.ts';
-import { electronConfig } from '../../electron.config.ts';
 
 function electronBinary(): string | null {
   try {
@@ -50,9 +49,10 @@ test.describe('electron', () => {
   test('hardened window, bridge only, validated IPC, open a log', async () => {
     const win = await app.firstWindow();
     await expect(win.getByText('Library')).toBeVisible();
-    // The window is created with electron.config.ts's webPreferences (sandbox, isolation, no Node):
-    // from the page, no Node globals exist and the preload added exactly the contract bridge.
-    expect(electronConfig.webPreferences).toMatchObject({ contextIsolation: true, nodeIntegration: false, sandbox: true });
+    // From the page: no Node globals, exactly the contract bridge (context isolation: the page's
+    // world never sees ipcRenderer), permission requests denied by the session's handlers.
+    expect(await win.evaluate(() => typeof (globalThis as { ipcRenderer?: unknown }).ipcRenderer)).toBe('undefined');
+    expect(await win.evaluate(() => navigator.permissions.query({ name: 'geolocation' }).then((p) => p.state))).toBe('denied');
     expect(await win.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined');
     expect(await win.evaluate(() => typeof (globalThis as { process?: unknown }).process)).toBe('undefined');
     expect(await win.evaluate(() => Object.keys((window as unknown as { kptrscope: object }).kptrscope).sort())).toEqual(['call', 'onEvent', 'pathForFile']);
