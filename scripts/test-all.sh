@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the tests need on a fresh Debian machine (only what is missing;
-# Debian packages only, never a browser download), then lint, typecheck and the vitest suites.
+# Debian packages only, never a browser download), then lint, typecheck, svelte-check, the
+# Electronegativity scan, the vitest suites and the Playwright e2e suites.
 # Prints a final plain line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -22,6 +23,7 @@ status=0
 echo "== lint"; npx --no-install eslint . || status=1
 echo "== typecheck"; npx --no-install tsc -p tsconfig.json --noEmit || status=1
 echo "== svelte-check"; npx --no-install svelte-check --tsconfig ./tsconfig.json --threshold error --output machine | tail -3 || status=1
+echo "== security scan (Electronegativity over the built app; docs/security.md)"; npm run -s security:scan 2>&1 | grep -v "Could not retrieve updated translations" || status=1
 echo "== unit and integration tests (vitest)"
 mkdir -p test-results
 npx --no-install vitest run --reporter=default --reporter=json --outputFile=test-results/vitest.json || status=1

@@ -5,7 +5,8 @@
  * Contract:
  * - binds 127.0.0.1 only; a random 32-byte token per launch is required on EVERY request, as
  *   `?token=` (the first page load, which also sets a SameSite=Strict HttpOnly cookie for this
- *   port), the cookie, or the `X-Kptrscope-Token` header: none → 401, a wrong one → 403;
+ *   port), the cookie, or the `X-Kptrscope-Token` header: none → 401, a wrong one → 403; the
+ *   browser window we start gets a one-time `?ticket=` instead (`ticketUrl`: arguments are public);
  *   a Host header other than 127.0.0.1:PORT / localhost:PORT → 403 (DNS rebinding); an Origin
  *   other than this host's, or a `Sec-Fetch-Site` other than same-origin/none → 403 (CSRF from
  *   other sites and from other ports of this machine); no CORS headers are ever sent;
@@ -51,6 +52,7 @@ const MIME: Record<string, string> = {
 };
 
 const MAX_JSON_BYTES = 1 << 20;
+const TICKET_TTL_MS = 60_000;
 const MAX_UPLOAD_BYTES = 8 * 1024 ** 3;
 
 export interface BrowserHostOptions {
@@ -67,6 +69,10 @@ export interface BrowserHost {
   url: string;
   port: number;
   token: string;
+  /** A URL for opening the app in a browser window we start: it carries a one-time ticket (valid
+   * once, for TICKET_TTL_MS) instead of the token, because a process's arguments are visible to
+   * every user of the machine (`ps`); the page load trades it for the token cookie. */
+  ticketUrl(): string;
   close(): Promise<void>;
 }
 
@@ -189,6 +195,14 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
     },
   };
   const idOf = (u: Upload) => u.dir.slice(u.dir.lastIndexOf(sep) + 1);
+  // One-time tickets: random, used once, for TICKET_TTL_MS.
+  const tickets = new Map<string, number>();
+  const redeemTicket = (t: string): boolean => {
+    const expires = tickets.get(t);
+    if (expires === undefined) return false;
+    tickets.delete(t);
+    return Date.now() <= expires;
+  };
   const handlers: PartialHandlers = { ...store.handlers(), ...hostHandlers };
 
   let port = 0;
@@ -225,7 +239,10 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
       return;
     }
     const cookieName = `kptrscope_${port}`;
-    const given = url.searchParams.get('token') ?? (req.headers['x-kptrscope-token'] as string | undefined) ?? cookieValue(req, cookieName);
+    // A one-time ticket stands in for the token on the first page load only (see `ticketUrl`).
+    const ticket = url.searchParams.get('ticket');
+    const ticketOk = ticket !== null && (req.method === 'GET' || req.method === 'HEAD') && url.pathname === '/' && redeemTicket(ticket);
+    const given = ticketOk ? token : (url.searchParams.get('token') ?? (req.headers['x-kptrscope-token'] as string | undefined) ?? cookieValue(req, cookieName));
     if (given === undefined || given === '') {
       sendJson(res, 401, { error: { code: 'bad-request', message: 'token required' } });
       return;
@@ -269,7 +286,7 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
       return;
     }
     if (req.method === 'GET' || req.method === 'HEAD') {
-      serveStatic(req, res, path, url.searchParams.has('token') ? cookieName : null);
+      serveStatic(req, res, path, url.searchParams.has('token') || ticketOk ? cookieName : null);
       return;
     }
     sendJson(res, 405, { error: { code: 'bad-request', message: 'method not allowed' } });
@@ -368,6 +385,11 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
     url: `http://127.0.0.1:${port}/?token=${token}`,
     port,
     token,
+    ticketUrl() {
+      const t = randomBytes(32).toString('hex');
+      tickets.set(t, Date.now() + TICKET_TTL_MS);
+      return `http://127.0.0.1:${port}/?ticket=${t}`;
+    },
     async close() {
       clearInterval(keepAlive);
       for (const c of clients) c.end();

@@ -4,7 +4,8 @@
  *
  * Contract: the FIRST stdout line is `kptrscope listening on http://127.0.0.1:PORT/?token=…`
  * (scripts and tests read it); when a display exists (DISPLAY or WAYLAND_DISPLAY) and --no-open is
- * not given, opens a Chromium `--app` window on that URL (KPTRSCOPE_BROWSER overrides the binary).
+ * not given, opens a Chromium `--app` window (KPTRSCOPE_BROWSER overrides the binary) on a one-time
+ * ticket URL, never the token: a process's arguments are visible to every local user.
  * Builds the renderer first when it is missing. Exit status: 0 after a signal, 1 when the host
  * cannot start (database refused, port taken), 2 on usage errors.
  */
@@ -40,7 +41,7 @@ function findBrowser(): string | null {
 export function openAppWindow(url: string, err: (s: string) => void): void {
   const browser = findBrowser();
   if (!browser) {
-    err(`kptrscope: no Chromium found to open ${url.replace(/token=.*/, 'token=…')}; open the URL above yourself\n`);
+    err('kptrscope: no Chromium found; open the URL above yourself\n');
     return;
   }
   const profile = mkdtempSync(join(tmpdir(), 'kptrscope-chromium-'));
@@ -84,7 +85,7 @@ export function registerServeCommand(program: Command, io: ServeIo, setStatus: (
       }
       io.out(`kptrscope listening on ${host.url}\n`);
       const display = Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
-      if (o.open && display) openAppWindow(host.url, io.err);
+      if (o.open && display) openAppWindow(host.ticketUrl(), io.err);
       await new Promise<void>((done) => {
         const stop = () => {
           process.off('SIGINT', stop);

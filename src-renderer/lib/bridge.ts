@@ -88,9 +88,11 @@ export function connect(): Transport {
   if (window.kptrscope) return { bridge: window.kptrscope, kind: 'electron' };
   const params = new URLSearchParams(location.search);
   const token = params.get('token');
-  if (token) {
-    // Keep the token out of the address bar and history; the host's cookie covers reloads.
+  if (token !== null || params.has('ticket')) {
+    // Keep the token (or the spent one-time ticket) out of the address bar and history; the
+    // host's cookie covers reloads.
     params.delete('token');
+    params.delete('ticket');
     const q = params.toString();
     history.replaceState(null, '', `${location.pathname}${q ? `?${q}` : ''}${location.hash}`);
   }

@@ -69,6 +69,18 @@ describe('browser host', () => {
     expect((await fetch(`${base}/assets/a.js`, { headers: { Cookie: `kptrscope_${host.port}=${host.token}` } })).status).toBe(200);
   });
 
+  it('a ticket URL opens the page once (setting the token cookie), never the API', async () => {
+    const t = host.ticketUrl();
+    expect(t).toMatch(/\?ticket=[0-9a-f]{64}$/);
+    const ticket = new URL(t).searchParams.get('ticket') ?? '';
+    expect((await fetch(`${base}/api/call/listRuns?ticket=${ticket}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).status).toBe(401);
+    const page = await fetch(t);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('set-cookie')).toContain(`kptrscope_${host.port}=${host.token};`);
+    expect((await fetch(t)).status).toBe(401);
+    expect((await fetch(`${base}/?ticket=${'a'.repeat(64)}`)).status).toBe(401);
+  });
+
   it('refuses foreign Host headers and Origins', async () => {
     expect(await rawGet(`/?token=${host.token}`, { Host: 'attacker.example' })).toBe(403);
     expect(await rawGet(`/?token=${host.token}`, { Host: `localhost:${host.port}` })).toBe(200);

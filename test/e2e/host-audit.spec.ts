@@ -6,13 +6,13 @@
  * spelling on the file-serving route and in upload names. docs/security.md maps each point here.
  */
 import { test, expect } from '@playwright/test';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { REPO, startHost, type Host } from './helpers/host.ts';
+import { REPO, serveCommand, startHost, type Host } from './helpers/host.ts';
 
 let host: Host;
 let dir: string;
@@ -191,4 +191,49 @@ test('an upload name cannot place the file outside the host’s upload directory
   }
   const hits = execFileSync('find', [tmpdir(), REPO, dir, '-maxdepth', '3', '-name', `*${marker}*`, '-not', '-path', '*/kptrscope-uploads-*'], { encoding: 'utf8' }).trim();
   expect(hits).toBe('');
+});
+
+test('the browser window it opens gets a one-time ticket, never the token (process arguments are public)', async ({ page }) => {
+  // A stand-in "Chromium" that records its arguments: everything a local user could read in `ps`.
+  const argsFile = join(dir, 'browser-args.txt');
+  const fake = join(dir, 'fake-chromium.sh');
+  writeFileSync(fake, `#!/bin/sh\nprintf '%s\\n' "$@" > '${argsFile}'\n`);
+  chmodSync(fake, 0o755);
+  const db = join(dir, 'open.db');
+  execFileSync(process.execPath, [join(REPO, 'bin', 'kptrscope.mjs'), 'ingest', join(REPO, 'test', 'fixtures', 'logs', '6.18', 'leak_obj.bpftool.log'), '--db', db], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [...serveCommand(), '--db', db], {
+    cwd: REPO,
+    env: { ...process.env, DISPLAY: ':99', KPTRSCOPE_BROWSER: fake },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    const first = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (out.includes('\n')) resolve(out.split('\n')[0] ?? '');
+      });
+      child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
+    });
+    const token = new URL(first.replace(/^kptrscope listening on /, '')).searchParams.get('token') ?? '';
+    expect(token).toMatch(/^[0-9a-f]{64}$/);
+    for (let i = 0; i < 100 && !existsSync(argsFile); i++) await new Promise((r) => setTimeout(r, 50));
+    const args = readFileSync(argsFile, 'utf8');
+    expect(args).not.toContain(token);
+    const app = /^--app=(.*)$/m.exec(args)?.[1] ?? '';
+    expect(app).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?ticket=[0-9a-f]{64}$/);
+    expect(args).toMatch(/^--user-data-dir=/m);
+    // In Chromium, the ticket opens the app once; the token cookie carries every later request
+    // (the library lists the database's runs) and the ticket leaves the address bar.
+    const load = page.waitForResponse((r) => r.url() === app);
+    await page.goto(app);
+    expect((await (await load).allHeaders())['set-cookie']).toMatch(new RegExp(`^kptrscope_\\d+=${token}; Path=/; HttpOnly; SameSite=Strict$`));
+    await expect(page.getByText('Library')).toBeVisible();
+    await expect(page.getByTestId('runs')).toContainText('leak_obj.bpftool.log');
+    expect(page.url()).not.toContain('ticket=');
+    // Used again, the ticket is refused.
+    expect(curl(app).status).toBe(401);
+  } finally {
+    child.kill('SIGINT');
+  }
 });
