@@ -9,10 +9,10 @@
  */
 import type { Db } from '../store/db.ts';
 import type { GraphSnapshot } from '../api/contract.ts';
-import type { BtfSummary } from '../ingest/btf/index.ts';
 import type { ModelObject, OwnershipEvent, Step } from '../model/index.ts';
 import { getRun } from '../store/queries/runs.ts';
 import { loadReplayState, loadSteps } from '../store/replay-store.ts';
+import { loadProgramBtf } from '../store/program-btf.ts';
 import { buildOwnershipGraph } from '../export/ownership-graph.ts';
 import { replayRun, type ProgramReplay } from './replay-service.ts';
 
@@ -37,14 +37,6 @@ export interface OwnershipDiagram {
   objects: ModelObject[];
   events: OwnershipEvent[];
   program: ProgramReplay;
-}
-
-export function programBtf(db: Db, runId: number): BtfSummary | null {
-  const rows = db
-    .prepare('SELECT b.summary_json FROM run_btf rb JOIN btf_files b ON b.id = rb.btf_id WHERE rb.run_id = ? ORDER BY b.id')
-    .all(runId) as { summary_json: string }[];
-  const all = rows.map((r) => JSON.parse(r.summary_json) as BtfSummary);
-  return all.find((s) => s.source !== 'kernel') ?? all[0] ?? null;
 }
 
 export function pickProgram(res: { programs: ProgramReplay[] }, name: string | undefined): ProgramReplay {
@@ -104,7 +96,7 @@ export function ownershipDiagram(
   const steps = loadSteps(db, pr.replay.id);
   const step = chooseStep(steps, pr, opts.choice ?? 'default');
   const s = steps[step] as Step;
-  const btf = programBtf(db, opts.runId);
+  const btf = loadProgramBtf(db, { runId: opts.runId })?.summary ?? null;
   const snapshot = buildOwnershipGraph({
     state: loadReplayState(db, pr.replay.id, step),
     objects: pr.objects,

@@ -14,7 +14,7 @@ import type { BtfSummary } from '../ingest/btf/index.ts';
 import { loadReplayState, loadSteps } from '../store/replay-store.ts';
 import { buildOwnershipGraph } from '../export/ownership-graph.ts';
 import { replayRun, type ProgramReplay } from './replay-service.ts';
-import { programBtf } from './export-service.ts';
+import { loadProgramBtf } from '../store/program-btf.ts';
 
 export class ModelView {
   private readonly lines: number[];
@@ -145,7 +145,7 @@ export class ModelViews {
     let view: ModelView | null = null;
     const res = replayRun(this.db, runId, { programs: [program] });
     const pr = res.programs[0];
-    if (pr) view = new ModelView(this.db, pr, loadSteps(this.db, pr.replay.id), programBtf(this.db, runId));
+    if (pr) view = new ModelView(this.db, pr, loadSteps(this.db, pr.replay.id), loadProgramBtf(this.db, { runId })?.summary ?? null);
     this.cache.set(key, view);
     return view;
   }

@@ -12,7 +12,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Db } from '../store/db.ts';
 import { saveReplay } from '../store/replay-store.ts';
-import type { BtfSummary } from '../ingest/btf/index.ts';
+import { loadProgramBtf } from '../store/program-btf.ts';
 import type { ReplayResult } from '../model/index.ts';
 import type { StoredBtf } from './btf-service.ts';
 import { ReplayRouter, type PlainReplayResult, type RouterOptions } from './replay-router.ts';
@@ -23,7 +23,8 @@ const MAX_INFLIGHT = 64 << 20;
 export const PARALLEL_MIN_BYTES = 8 << 20;
 
 function routerOptions(db: Db, stored: StoredBtf[], kernel: string | null, kernelProfile: string | undefined) {
-  const btf = chooseProgramBtf(db, stored);
+  // The same choice as a later replay of the stored run: by stored id, not by --btf order.
+  const btf = loadProgramBtf(db, { btfIds: stored.map((b) => b.id) });
   const router: RouterOptions = { btf: btf?.summary ?? null, kernelProfile: profileForRun(kernel, kernelProfile) };
   if (kernel && /^\d+\.\d+/.test(kernel)) router.logKernel = normaliseProfile(kernel);
   return { router, btfId: btf?.id ?? null };
@@ -64,18 +65,6 @@ function spawnReplayWorker(router: RouterOptions): Worker {
     return new Worker(new URL('../api/worker-boot.mjs', import.meta.url), { workerData: { router, entry } });
   }
   return new Worker(new URL('./replay-worker.js', import.meta.url), { workerData: { router } });
-}
-
-/** The program BTF among the stored files (the first that is not kernel BTF). */
-export function chooseProgramBtf(db: Db, stored: StoredBtf[]): { id: number; summary: BtfSummary } | null {
-  let chosen: { id: number; summary: BtfSummary } | null = null;
-  for (const b of stored) {
-    const row = db.prepare('SELECT summary_json FROM btf_files WHERE id = ?').get(b.id) as { summary_json: string };
-    const summary = JSON.parse(row.summary_json) as BtfSummary;
-    if (summary.source !== 'kernel') return { id: b.id, summary };
-    chosen ??= { id: b.id, summary };
-  }
-  return chosen;
 }
 
 export class ParallelReplays {

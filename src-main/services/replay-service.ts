@@ -10,9 +10,9 @@
 import type { Db } from '../store/db.ts';
 import { getPrograms, getRun, readLines, rebuildRecord } from '../store/queries/runs.ts';
 import { findReplay, loadDivergences, loadEvents, loadObjects, saveReplay, type ReplayRow } from '../store/replay-store.ts';
+import { loadProgramBtf } from '../store/program-btf.ts';
 import { ReplayError, normaliseProfile, profileForRun } from './profiles.ts';
 import { Replayer, type ReplayResult, type Finding, type Divergence, type ModelObject, type OwnershipEvent } from '../model/index.ts';
-import type { BtfSummary } from '../ingest/btf/index.ts';
 import type { ProgramSummary } from '../ingest/verifier-log/program-state.ts';
 
 
@@ -34,20 +34,6 @@ export interface ReplayRunResult {
   programs: ProgramReplay[];
 }
 
-
-/** The program BTF linked to a run (the first one that is not kernel BTF), with its stored id. */
-function runBtf(db: Db, runId: number): { id: number; summary: BtfSummary } | null {
-  const rows = db
-    .prepare('SELECT b.id, b.summary_json FROM run_btf rb JOIN btf_files b ON b.id = rb.btf_id WHERE rb.run_id = ? ORDER BY b.id')
-    .all(runId) as { id: number; summary_json: string }[];
-  let fallback: { id: number; summary: BtfSummary } | null = null;
-  for (const r of rows) {
-    const summary = JSON.parse(r.summary_json) as BtfSummary;
-    if (summary.source !== 'kernel') return { id: r.id, summary };
-    fallback ??= { id: r.id, summary };
-  }
-  return fallback;
-}
 
 /**
  * A program that never reached the verifier (the loader gave up first, e.g. a kfunc this kernel
@@ -95,7 +81,7 @@ export function replayRun(db: Db, runId: number, opts: { kernelProfile?: string;
   if (!run) throw new ReplayError(`no run ${runId} in this database (see: kptrscope runs)`);
   const profile = profileForRun(run.kernel, opts.kernelProfile);
   const programs = getPrograms(db, runId).filter((p) => !opts.programs || opts.programs.includes(p.index));
-  const btf = runBtf(db, runId);
+  const btf = loadProgramBtf(db, { runId });
   // The kernel that printed the log decides how its tables read (e.g. locks in `refs=` from 6.13).
   const logKernel = run.kernel && /^\d+\.\d+/.test(run.kernel) ? normaliseProfile(run.kernel) : undefined;
   const out: ProgramReplay[] = [];

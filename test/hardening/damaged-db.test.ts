@@ -66,19 +66,9 @@ async function everything(path: string): Promise<Outcome[]> {
         out.push(attempt(`replay ${rp.id}`, () => [loadEvents(d, rp.id), loadObjects(d, rp.id), loadDivergences(d, rp.id), loadSteps(d, rp.id)]));
         if (rp.stepCount > 0) out.push(attempt(`state of replay ${rp.id}`, () => loadReplayState(d, rp.id, rp.stepCount - 1)));
       }
-      // replayRun parses the stored BTF summary JSON itself (replay-service.ts, not the store): damage
-      // inside that text surfaces as a SyntaxError there — reported to its owner; until then only
-      // SQLite-level damage is checked on this path.
-      out.push(
-        attempt(`replay run ${r.id}`, () => {
-          try {
-            replayRun(d, r.id, { force: true });
-          } catch (e) {
-            if (e instanceof SyntaxError && /at runBtf /.test(e.stack ?? '')) return;
-            throw e;
-          }
-        }),
-      );
+      // Damage inside the stored BTF summary text (JSON or its shape) included: the store's
+      // loadProgramBtf reports it as the one-line DatabaseOpenError like any other damage.
+      out.push(attempt(`replay run ${r.id}`, () => replayRun(d, r.id, { force: true })));
     }
     try {
       await ingestLog(d, join(LOGS_618, 'leak_task.bpftool.log'));
