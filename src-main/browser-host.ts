@@ -23,9 +23,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, createReadStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import type { AppEvent, FileRef, Handlers } from './api/contract.ts';
@@ -34,22 +34,9 @@ import { AppError, errorBody, httpStatus } from './api/errors.ts';
 import { StoreClient } from './api/worker-client.ts';
 import { IngestQueue } from './api/ingest-jobs.ts';
 import { CSP_DIRECTIVES, PERMISSIONS_POLICY } from './api/csp.ts';
+import { resolveAppFile } from './api/app-files.ts';
 
 export const CSP = CSP_DIRECTIVES;
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-  '.map': 'application/json',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 const MAX_JSON_BYTES = 1 << 20;
 const TICKET_TTL_MS = 60_000;
@@ -148,7 +135,6 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
   if (!existsSync(join(rendererDir, 'index.html'))) {
     throw new Error(`the renderer is not built (${join(rendererDir, 'index.html')} missing): run npm run build:renderer`);
   }
-  const realRendererDir = realpathSync(rendererDir);
   const token = randomBytes(32).toString('hex');
   const store = await StoreClient.start(opts.dbPath);
   const uploadsRoot = mkdtempSync(join(tmpdir(), 'kptrscope-uploads-'));
@@ -322,40 +308,16 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
   }
 
   function serveStatic(req: IncomingMessage, res: ServerResponse, pathname: string, setCookie: string | null): void {
-    let rel: string;
-    try {
-      rel = decodeURIComponent(pathname);
-    } catch {
-      sendJson(res, 400, { error: { code: 'bad-request', message: 'bad path' } });
+    const f = resolveAppFile(rendererDir, pathname);
+    if (!f.ok) {
+      const message = f.status === 400 ? 'bad path' : f.status === 403 ? 'path outside the app' : 'not found';
+      sendJson(res, f.status, { error: { code: f.status === 404 ? 'not-found' : 'bad-request', message } });
       return;
     }
-    if (rel === '/' || rel === '') rel = '/index.html';
-    const norm = normalize(rel).replace(/^[/\\]+/, '');
-    const file = resolve(rendererDir, norm);
-    if (rel.includes('\0') || rel.split(/[/\\]/).includes('..') || (file !== rendererDir && !file.startsWith(rendererDir + sep))) {
-      sendJson(res, 403, { error: { code: 'bad-request', message: 'path outside the app' } });
-      return;
-    }
-    let st;
-    try {
-      // A symlink inside the renderer directory must not lead outside it either.
-      const real = realpathSync(file);
-      if (!real.startsWith(realRendererDir + sep)) {
-        sendJson(res, 403, { error: { code: 'bad-request', message: 'path outside the app' } });
-        return;
-      }
-      st = statSync(real);
-    } catch {
-      sendJson(res, 404, { error: { code: 'not-found', message: 'not found' } });
-      return;
-    }
-    if (!st.isFile()) {
-      sendJson(res, 404, { error: { code: 'not-found', message: 'not found' } });
-      return;
-    }
+    const file = f.file;
     const headers: Record<string, string> = {
-      'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
-      'Content-Length': String(st.size),
+      'Content-Type': f.type,
+      'Content-Length': String(f.size),
       'Cache-Control': file.endsWith('index.html') ? 'no-store' : 'private, max-age=3600',
     };
     if (setCookie) headers['Set-Cookie'] = `${setCookie}=${token}; Path=/; HttpOnly; SameSite=Strict`;
