@@ -38,7 +38,7 @@ describe('store worker watchdog', () => {
   it('stops a runaway regex search, answers the queued requests, and searches again', async () => {
     const h = client.handlers();
     const t0 = Date.now();
-    const runaway = h.search({ runId, program: -1, query: '(a+)+$', regex: true, caseSensitive: true, fromLine: 1, direction: 'next' }).then(
+    const runaway = Promise.resolve(h.search({ runId, program: -1, query: '(a+)+$', regex: true, caseSensitive: true, fromLine: 1, direction: 'next' })).then(
       () => 'finished',
       (e: Error) => e.message,
     );

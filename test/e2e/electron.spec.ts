@@ -7,7 +7,7 @@
  */
 import { test, expect, _electron, type ElectronApplication } from '@playwright/test';
 import { createRequire } from 'node:module';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from './helpers/host.ts';
@@ -70,5 +70,36 @@ test.describe('electron', () => {
     await win.getByRole('button', { name: 'use_after_unlock.bpftool.log' }).click();
     await expect(win.getByTestId('finding')).toContainText('The kernel rejected fire_first');
     await win.screenshot({ path: join(REPO, 'test-results', 'e2e', 'electron-run-view.png') });
+  });
+
+  test('no navigation away, no remote fetch, exports only where the save dialog says', async () => {
+    const win = await app.firstWindow();
+    const before = win.url();
+    await win.evaluate(() => {
+      location.href = 'https://example.com/';
+    });
+    await win.waitForTimeout(500);
+    expect(win.url()).toBe(before);
+    expect(await win.evaluate(() => fetch('https://example.com/').then(() => 'fetched', (e: Error) => e.name))).toBe('TypeError');
+    // The save dialog (stubbed in the main process) answers a path; main writes exactly that file.
+    const out = mkdtempSync(join(tmpdir(), 'kptrscope-electron-export-'));
+    const target = join(out, 'chosen.svg');
+    await app.evaluate(({ dialog }, p) => {
+      dialog.showSaveDialog = (async () => ({ canceled: false, filePath: p })) as typeof dialog.showSaveDialog;
+    }, target);
+    const call = (m: string, i: unknown) => win.evaluate(([mm, ii]) => (window as unknown as { kptrscope: { call: (m: string, i: unknown) => Promise<unknown> } }).kptrscope.call(mm as string, ii), [m, i] as const);
+    const runs = (await call('listRuns', {})) as { id: number }[];
+    const runId = runs[0]?.id ?? 0;
+    const saved = (await call('saveExport', { what: { kind: 'graph', runId, program: 0, line: 1, format: 'svg' } })) as { path: string | null };
+    expect(saved.path).toBe(target);
+    expect(readdirSync(out)).toEqual(['chosen.svg']);
+    expect(readFileSync(target, 'utf8')).toMatch(/^<\?xml|^<svg/);
+    // Cancelled: nothing written; a path from the page is not even part of the request.
+    await app.evaluate(({ dialog }) => {
+      dialog.showSaveDialog = (async () => ({ canceled: true, filePath: '' })) as typeof dialog.showSaveDialog;
+    });
+    expect(await call('saveExport', { what: { kind: 'graph', runId, program: 0, line: 1, format: 'svg' } })).toEqual({ path: null });
+    expect(await call('saveExport', { what: { kind: 'graph', runId, program: 0, line: 1, format: 'svg' }, path: '/tmp/x.svg' }).then(() => 'accepted', (e: Error) => e.message)).not.toBe('accepted');
+    expect(readdirSync(out)).toEqual(['chosen.svg']);
   });
 });
