@@ -13,13 +13,14 @@ import { basename, resolve } from 'node:path';
 import { asCorrupt, isBusyError, type Db } from '../store/db.ts';
 import { RunWriter } from '../store/run-writer.ts';
 import { readFileLines, type ReadProgress } from '../ingest/line-reader.ts';
-import { LogParser } from '../ingest/verifier-log/log-parser.ts';
+import { LogParser, TooManyProgramsError } from '../ingest/verifier-log/log-parser.ts';
 import type { LogRecord } from '../ingest/verifier-log/records.ts';
 import type { LineInfo } from '../ingest/line-reader.ts';
 import { readHead, sniffLogHead } from '../ingest/sniff.ts';
 import type { ProgramSummary } from '../ingest/verifier-log/program-state.ts';
 import { storeBtfFile, type StoredBtf } from './btf-service.ts';
 import { InlineReplays, ParallelReplays, PARALLEL_MIN_BYTES } from './parallel-replays.ts';
+import { maxProgramsPerFile } from './ingest-limits.ts';
 import { replayRun, type ReplayRunResult } from './replay-service.ts';
 
 export class IngestError extends Error {
@@ -148,6 +149,7 @@ async function ingestLogInto(db: Db, path: string, opts: IngestOptions): Promise
             program: sink.program,
           }
         : sink,
+      { maxPrograms: maxProgramsPerFile() },
     );
     writer.begin({ source: abs, sourceName: basename(abs), sizeBytes: size, kernel, createdAt: new Date().toISOString() });
     replays?.begin(writer.runId);
@@ -188,6 +190,7 @@ async function ingestLogInto(db: Db, path: string, opts: IngestOptions): Promise
   } catch (e) {
     replays?.abort();
     if (db.inTransaction) db.exec('ROLLBACK');
+    if (e instanceof TooManyProgramsError) throw new IngestError(path, `${e.message}; nothing was stored`, e.line);
     throw e;
   }
 }

@@ -130,7 +130,11 @@ export class ParallelReplays {
     }
   }
 
+  /** Stop now: results the worker already posted are dropped (the ingest's transaction is being
+   * rolled back and the database may be closed next). */
   abort(): void {
+    this.worker.removeAllListeners('message');
+    this.worker.on('error', () => undefined);
     void this.worker.terminate();
   }
 }

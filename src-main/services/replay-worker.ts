@@ -9,12 +9,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { LineSplitter } from '../ingest/line-reader.ts';
 import { LogParser } from '../ingest/verifier-log/log-parser.ts';
+import { maxProgramsPerFile } from './ingest-limits.ts';
 import { ReplayRouter, type RouterOptions } from './replay-router.ts';
 
 const port = parentPort;
 if (!port) throw new Error('replay-worker must run in a worker thread');
 const router = new ReplayRouter(workerData.router as RouterOptions, (idx, result) => port.postMessage({ type: 'program', idx, result }));
-const parser = new LogParser({ record: (rec) => router.record(rec), program: () => undefined });
+const parser = new LogParser({ record: (rec) => router.record(rec), program: () => undefined }, { maxPrograms: maxProgramsPerFile() });
 const splitter = new LineSplitter((l) => parser.push(l));
 
 port.on('message', (m: { type: 'chunk'; buf: ArrayBuffer } | { type: 'end' }) => {

@@ -118,6 +118,27 @@ describe('many programs', () => {
     expect(Date.now() - t).toBeLessThan(20_000);
     expect(show.stdout).toContain('"prog9999"');
   }, 120_000);
+
+  it('more programs than the cap: one line naming where the one too many starts, nothing stored (inline and worker replay)', () => {
+    const one = fixture('leak_obj.L1.log');
+    const linesPer = lineCount(one);
+    const before = snapshot(db);
+    // 60 programs against a cap of 50 (small log: parsed and replayed on one thread) and 5200
+    // against 5000 (8.5 MB: the replay runs in the worker, which parses the same bytes).
+    for (const [copies, cap] of [
+      [60, 50],
+      [5200, 5000],
+    ] as const) {
+      const log = join(dir, `cap-${copies}.log`);
+      writeFileSync(log, Buffer.concat(Array<Buffer>(copies).fill(one)));
+      const at = cap * linesPer + 1;
+      const msg = new RegExp(`^kptrscope: ${log.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${at}: more than ${cap} programs in one file \\(program ${cap + 1} starts here\\); split the log and ingest the parts; nothing was stored$`, 'm');
+      for (const cmd of [['ingest', log], ['replay', log]]) {
+        refused(kptrscope([...cmd, '--db', db], { KPTRSCOPE_MAX_PROGRAMS: String(cap) }), `${cmd[0]} ${copies} programs`, msg);
+        expect(snapshot(db)).toBe(before);
+      }
+    }
+  }, 120_000);
 });
 
 describe('odd bytes', () => {

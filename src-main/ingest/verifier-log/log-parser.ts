@@ -5,7 +5,10 @@
  * calls `sink.record(record, line)` exactly once per input line, in input order (a few free-text
  * lines may be held back until the next line tells whether they are the kernel's error text), and
  * `sink.program(summary)` once per program from `finish()`. Memory is bounded by the held-back lines
- * (at most 4096 lines and 8 MiB) and the per-program summaries, never by the log size.
+ * (at most 4096 lines and 8 MiB) and the per-program summaries (kept to the end: a loader line
+ * after a program can still change its verdict), never by the log size. The number of programs is
+ * capped (`maxPrograms`, default 100 000, ~2.5 KB each): one more throws a `TooManyProgramsError`
+ * naming the line, so a crafted file of millions of one-line programs is refused, not a crash.
  *
  * It understands, in one pass and in any mix: raw kernel text (one or several programs; a new program
  * starts after each `processed ...` line), libbpf/bpftool output with BEGIN/END brackets, veristat -v,
@@ -43,6 +46,19 @@ export interface ParseTotals {
   formats: Wrapper[];
 }
 
+/** Programs one file may hold (see the contract above). */
+export const MAX_PROGRAMS = 100_000;
+
+export class TooManyProgramsError extends Error {
+  constructor(
+    readonly line: number,
+    readonly limit: number,
+  ) {
+    super(`more than ${limit} programs in one file (program ${limit + 1} starts here); split the log and ingest the parts`);
+    this.name = 'TooManyProgramsError';
+  }
+}
+
 /** How many free-text lines may be held back before they are released as unknown. */
 const MAX_HELD = 4096;
 /** … and how many bytes of them (4096 free lines of 10 MB each must not sit in memory). */
@@ -77,7 +93,14 @@ export class LogParser {
   /** The program that the last `processed` line closed in raw mode (later blank lines stay run-level). */
   private closedRaw = false;
 
-  constructor(private readonly sink: LogSink) {}
+  private readonly maxPrograms: number;
+
+  constructor(
+    private readonly sink: LogSink,
+    opts: { maxPrograms?: number } = {},
+  ) {
+    this.maxPrograms = opts.maxPrograms ?? MAX_PROGRAMS;
+  }
 
   push(line: LineInfo): void {
     this.totals.lines += 1;
@@ -313,6 +336,7 @@ export class LogParser {
 
   private openProgram(name: string, wrapper: Wrapper, firstLine: number): ProgramState {
     // The same name twice in one file (e.g. a log pasted twice) gets `name#2`, `name#3`, …
+    if (this.programs.length >= this.maxPrograms) throw new TooManyProgramsError(firstLine || this.totals.lines, this.maxPrograms);
     let unique = name;
     for (let i = 2; this.byName.has(unique); i++) unique = `${name}#${i}`;
     const p = new ProgramState(this.programs.length, unique, wrapper, firstLine);
