@@ -4,7 +4,7 @@
  *
  * Contract:
  * - hardening: sandbox for every renderer (app.enableSandbox), contextIsolation on,
- *   nodeIntegration off, webSecurity on (electron.config.ts); the renderer is served from the
+ *   nodeIntegration off, webSecurity on (written literally at `new BrowserWindow`); the renderer is served from the
  *   privileged `kptrscope://app/` scheme with the strict CSP; navigation away, new windows,
  *   <webview>, permission requests and every http(s)/file request are refused;
  * - IPC: ONE channel, `kptrscope:call` — the handler checks the sender (our window's main frame on
@@ -28,7 +28,7 @@ import { dispatch } from './api/dispatch.ts';
 import { AppError } from './api/errors.ts';
 import { BackendClient } from './api/backend-client.ts';
 import { STORE_METHODS } from './api/contract.ts';
-import { APP_ORIGIN, APP_SCHEME, serveApp } from './electron/app-protocol.ts';
+import { APP_ORIGIN, APP_SCHEME, isAppUrl, serveApp } from './electron/app-protocol.ts';
 import { buildMenu } from './electron/menu.ts';
 import { addRecent, loadState, saveState, visibleBounds, type AppState } from './electron/window-state.ts';
 
@@ -56,13 +56,7 @@ function send(e: AppEvent): void {
 function assertSender(e: IpcMainInvokeEvent): void {
   const frame = e.senderFrame;
   if (!win || e.sender !== win.webContents || !frame || frame !== win.webContents.mainFrame) throw new AppError('bad-request', 'unexpected sender');
-  let origin = '';
-  try {
-    origin = new URL(frame.url).origin;
-  } catch {
-    /* refused below */
-  }
-  if (origin !== APP_ORIGIN) throw new AppError('bad-request', 'unexpected sender origin');
+  if (!isAppUrl(frame.url)) throw new AppError('bad-request', 'unexpected sender origin');
 }
 
 function refreshMenu(): void {
@@ -166,7 +160,7 @@ function dbPath(): string {
 function harden(contents: WebContents): void {
   contents.setWindowOpenHandler(() => ({ action: 'deny' }));
   contents.on('will-navigate', (e, url) => {
-    if (!url.startsWith(`${APP_ORIGIN}/`)) e.preventDefault();
+    if (!isAppUrl(url)) e.preventDefault();
   });
   contents.on('will-redirect', (e) => e.preventDefault());
   contents.on('will-attach-webview', (e) => e.preventDefault());

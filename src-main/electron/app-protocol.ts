@@ -11,6 +11,20 @@ import { resolveAppFile } from '../api/app-files.ts';
 export const APP_SCHEME = 'kptrscope';
 export const APP_ORIGIN = `${APP_SCHEME}://app`;
 
+/**
+ * Whether `url` is a page of the app (`kptrscope://app/…`). Compares scheme and host, not
+ * `URL.origin`: Node's URL parser knows only the web's special schemes and gives every other
+ * scheme the origin "null".
+ */
+export function isAppUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === `${APP_SCHEME}:` && u.host === 'app' && u.username === '' && u.password === '' && u.port === '';
+  } catch {
+    return false;
+  }
+}
+
 export async function serveApp(rendererDir: string, url: string): Promise<Response> {
   let u: URL;
   try {
@@ -18,7 +32,7 @@ export async function serveApp(rendererDir: string, url: string): Promise<Respon
   } catch {
     return new Response('bad url', { status: 400 });
   }
-  if (u.protocol !== `${APP_SCHEME}:` || u.host !== 'app') return new Response('not found', { status: 404 });
+  if (!isAppUrl(url)) return new Response('not found', { status: 404 });
   const f = resolveAppFile(rendererDir, u.pathname);
   if (!f.ok) return new Response(f.status === 400 ? 'bad path' : 'not found', { status: f.status === 400 ? 400 : 404 });
   try {

@@ -9,7 +9,7 @@ import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveAppFile } from '../../src-main/api/app-files.ts';
-import { serveApp } from '../../src-main/electron/app-protocol.ts';
+import { isAppUrl, serveApp } from '../../src-main/electron/app-protocol.ts';
 import { CSP_DIRECTIVES, PERMISSIONS_POLICY } from '../../src-main/api/csp.ts';
 
 let root: string;
@@ -68,6 +68,15 @@ describe('resolveAppFile', () => {
 });
 
 describe("Electron's kptrscope://app/ protocol (serveApp)", () => {
+  it('knows its own pages (the IPC sender check and navigation guard use this), and nothing else', () => {
+    // Node gives non-web schemes the origin "null": comparing origins would refuse every IPC call.
+    expect(new URL('kptrscope://app/index.html').origin).toBe('null');
+    for (const u of ['kptrscope://app/index.html', 'kptrscope://app/', 'kptrscope://app/index.html#/run/3']) expect(isAppUrl(u), u).toBe(true);
+    for (const u of ['kptrscope://evil/index.html', 'kptrscope://app.evil/x', 'kptrscope://app:1/x', 'kptrscope://u:p@app/x', 'https://app/index.html', 'file:///app/index.html', 'null', '']) {
+      expect(isAppUrl(u), u).toBe(false);
+    }
+  });
+
   it('serves the renderer with the CSP and Permissions-Policy', async () => {
     const r = await serveApp(root, 'kptrscope://app/index.html');
     expect(r.status).toBe(200);
