@@ -4,7 +4,8 @@
  *
  * Protocol (worker-client.ts is the other side): workerData { dbPath }; posts { type: 'ready' } or
  * { type: 'fatal', message } once; then for each { id, method, input } (already validated) posts
- * { id, ok: true, result } or { id, ok: false, code, message }.
+ * { type: 'started', id } as it begins and { id, ok: true, result } or { id, ok: false, code,
+ * message } when done.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../store/db.ts';
@@ -21,6 +22,8 @@ export interface StoreRequest {
 export type StoreReply =
   | { type: 'ready' }
   | { type: 'fatal'; message: string }
+  /** Sent when a request starts running (the client's watchdog counts from here, not from the queue). */
+  | { type: 'started'; id: number }
   | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; code: string; message: string };
 
@@ -49,6 +52,7 @@ try {
 }
 
 port.on('message', async (req: StoreRequest) => {
+  port.postMessage({ type: 'started', id: req.id } satisfies StoreReply);
   try {
     if (!(STORE_METHODS as readonly string[]).includes(req.method)) throw new AppError('not-found', `not a store method: ${req.method}`);
     const h = handlers[req.method] as (i: unknown) => unknown;

@@ -4,10 +4,13 @@
  * store methods as async functions that post to the worker. Requests are answered in order.
  *
  * Watchdog: a `search` runs the user's regular expression over the whole log, and a pattern
- * that backtracks (`(a+)+$` on a long line) cannot be interrupted from inside. When one runs past
- * its budget (10 s, KPTRSCOPE_SEARCH_BUDGET_MS), the worker is terminated, that search fails with a
- * plain `bad-request` message, a fresh worker opens the same database, and every other request
- * still waiting is sent to it — nothing else is lost and the host stays responsive.
+ * that backtracks (`(a+)+$` on a long line) cannot be interrupted from inside. When one has been
+ * RUNNING (counted from the worker's `started`, not from the queue) past its budget (10 s,
+ * KPTRSCOPE_SEARCH_BUDGET_MS), the worker is terminated, that search fails with a plain
+ * `bad-request` message, a fresh worker opens the same database, and every other request still
+ * waiting is sent to it — none of them had started (the worker runs one at a time and the blocked
+ * search holds it), so nothing runs twice, nothing is lost, and the host stays responsive.
+ * `close()` answers whatever is still waiting with an error and stops the worker.
  */
 import type { Worker } from 'node:worker_threads';
 import { STORE_METHODS, type Handlers, type StoreMethod } from './contract.ts';
@@ -68,6 +71,14 @@ export class StoreClient {
 
   private attach(worker: Worker): Worker {
     worker.on('message', (m: StoreReply) => {
+      if ('type' in m && m.type === 'started') {
+        const p = this.pending.get(m.id);
+        if (p && BUDGETED.has(p.method) && !p.timer && !this.closed) {
+          p.timer = setTimeout(() => void this.runaway(m.id, worker), searchBudgetMs());
+          p.timer.unref();
+        }
+        return;
+      }
       if (!('id' in m)) return;
       const p = this.pending.get(m.id);
       if (!p) return;
@@ -77,7 +88,7 @@ export class StoreClient {
       else p.reject(new AppError(m.code as ApiErrorCode, m.message));
     });
     worker.on('exit', () => {
-      if (this.closed || this.replacing === worker) return;
+      if (this.replacing === worker) return;
       for (const p of this.pending.values()) {
         if (p.timer) clearTimeout(p.timer);
         p.reject(new AppError('internal', 'the store worker stopped'));
@@ -93,8 +104,7 @@ export class StoreClient {
   private post(id: number, p: Pending): void {
     void this.current.then(
       (w) => {
-        if (!this.pending.has(id)) return;
-        if (BUDGETED.has(p.method) && !p.timer) p.timer = setTimeout(() => void this.runaway(id, w), searchBudgetMs());
+        if (!this.pending.has(id) || this.closed) return;
         w.postMessage({ id, method: p.method, input: p.input } satisfies StoreRequest);
       },
       (e: Error) => {
@@ -123,6 +133,7 @@ export class StoreClient {
 
   call(method: StoreMethod, input: unknown): Promise<unknown> {
     const id = this.nextId++;
+    if (this.closed) return Promise.reject(new AppError('internal', 'the store is closed'));
     return new Promise((resolve, reject) => {
       const p: Pending = { method, input, resolve, reject, timer: null };
       this.pending.set(id, p);
@@ -138,7 +149,11 @@ export class StoreClient {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const p of this.pending.values()) if (p.timer) clearTimeout(p.timer);
+    for (const p of this.pending.values()) {
+      if (p.timer) clearTimeout(p.timer);
+      p.reject(new AppError('internal', 'the store was closed'));
+    }
+    this.pending.clear();
     const w = await this.current.catch(() => null);
     await w?.terminate();
   }
