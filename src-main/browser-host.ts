@@ -3,7 +3,8 @@
  * the Electron binary (`kptrscope serve`, `npm start`'s fallback).
  *
  * Contract:
- * - binds 127.0.0.1 only; a random 32-byte token per launch is required on EVERY request, as
+ * - binds 127.0.0.1 only, and (Linux) closes at once any connection whose socket belongs to another
+ *   user of the machine (api/peer-uid.ts); a random 32-byte token per launch is required on EVERY request, as
  *   `?token=` (the first page load, which also sets a SameSite=Strict HttpOnly cookie for this
  *   port), the cookie, or the `X-Kptrscope-Token` header: none → 401, a wrong one → 403; the
  *   browser window we start gets a one-time `?ticket=` instead (`ticketUrl`: arguments are public);
@@ -35,11 +36,14 @@ import { StoreClient } from './api/worker-client.ts';
 import { IngestQueue } from './api/ingest-jobs.ts';
 import { CSP_DIRECTIVES, PERMISSIONS_POLICY } from './api/csp.ts';
 import { resolveAppFile } from './api/app-files.ts';
+import { peerUid } from './api/peer-uid.ts';
 
 export const CSP = CSP_DIRECTIVES;
 
 const MAX_JSON_BYTES = 1 << 20;
 const TICKET_TTL_MS = 60_000;
+/** Uploads not yet used by an ingest (each up to MAX_UPLOAD_BYTES on disk). */
+const MAX_WAITING_UPLOADS = 32;
 const MAX_UPLOAD_BYTES = 8 * 1024 ** 3;
 
 export interface BrowserHostOptions {
@@ -93,8 +97,13 @@ function cookieValue(req: IncomingMessage, name: string): string | undefined {
 /** Base name of an uploaded file, safe for a path (no separators, no control characters). */
 export function safeFileName(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
+  let clean = '';
+  // At most 200 bytes of UTF-8 (file systems count bytes: 255 at most), never half a character.
   // eslint-disable-next-line no-control-regex
-  const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 200);
+  for (const ch of base.replace(/[\u0000-\u001f\u007f]/g, '')) {
+    if (Buffer.byteLength(clean + ch) > 200) break;
+    clean += ch;
+  }
   return clean === '' || clean === '.' || clean === '..' ? 'upload.log' : clean;
 }
 
@@ -192,12 +201,21 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
   const handlers: PartialHandlers = { ...store.handlers(), ...hostHandlers };
 
   let port = 0;
+  const me = process.getuid?.();
   const server: Server = createServer((req, res) => {
     void handle(req, res).catch((e: unknown) => {
       if (!(e instanceof AppError)) log(`kptrscope serve: ${(e as Error).stack ?? String(e)}\n`);
       if (!res.headersSent) sendJson(res, e instanceof AppError ? httpStatus(e.code) : 500, errorBody(e));
       else res.destroy();
     });
+  });
+
+  // Other users of this machine may not even talk to the host (their connection is closed before
+  // a byte is read): on Linux the kernel says who owns the client's socket.
+  server.on('connection', (socket) => {
+    if (me === undefined || socket.remotePort === undefined) return;
+    const owner = peerUid(port, socket.remotePort);
+    if (owner !== 'unknown' && owner !== me) socket.destroy();
   });
 
   const baseHeaders = (res: ServerResponse) => {
@@ -224,20 +242,8 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
       sendJson(res, 400, { error: { code: 'bad-request', message: 'bad URL' } });
       return;
     }
-    const cookieName = `kptrscope_${port}`;
-    // A one-time ticket stands in for the token on the first page load only (see `ticketUrl`).
-    const ticket = url.searchParams.get('ticket');
-    const ticketOk = ticket !== null && (req.method === 'GET' || req.method === 'HEAD') && url.pathname === '/' && redeemTicket(ticket);
-    const given = ticketOk ? token : (url.searchParams.get('token') ?? (req.headers['x-kptrscope-token'] as string | undefined) ?? cookieValue(req, cookieName));
-    if (given === undefined || given === '') {
-      sendJson(res, 401, { error: { code: 'bad-request', message: 'token required' } });
-      return;
-    }
-    if (!sameToken(given, token)) {
-      sendJson(res, 403, { error: { code: 'bad-request', message: 'wrong token' } });
-      return;
-    }
-    // Cross-site requests: a page elsewhere cannot know the token, but refuse foreign Origins anyway.
+    // Cross-site requests (checked before the token, so a refused request cannot spend a ticket):
+    // a page elsewhere cannot know the token, but refuse foreign Origins anyway.
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== `http://127.0.0.1:${port}` && origin !== `http://localhost:${port}`) {
       sendJson(res, 403, { error: { code: 'bad-request', message: 'cross-origin request refused' } });
@@ -249,6 +255,20 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
     const site = req.headers['sec-fetch-site'];
     if (site !== undefined && site !== 'same-origin' && site !== 'none') {
       sendJson(res, 403, { error: { code: 'bad-request', message: `${String(site)} request refused` } });
+      return;
+    }
+    const cookieName = `kptrscope_${port}`;
+    // A one-time ticket stands in for the token on the first page load only (see `ticketUrl`); it
+    // is spent only by a GET of the page that passed every check above.
+    const ticket = url.searchParams.get('ticket');
+    const ticketOk = ticket !== null && req.method === 'GET' && url.pathname === '/' && redeemTicket(ticket);
+    const given = ticketOk ? token : (url.searchParams.get('token') ?? (req.headers['x-kptrscope-token'] as string | undefined) ?? cookieValue(req, cookieName));
+    if (given === undefined || given === '') {
+      sendJson(res, 401, { error: { code: 'bad-request', message: 'token required' } });
+      return;
+    }
+    if (!sameToken(given, token)) {
+      sendJson(res, 403, { error: { code: 'bad-request', message: 'wrong token' } });
       return;
     }
     const path = url.pathname;
@@ -279,6 +299,7 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
   }
 
   async function receiveUpload(req: IncomingMessage, res: ServerResponse, rawName: string): Promise<void> {
+    if (uploads.size >= MAX_WAITING_UPLOADS) throw new AppError('bad-request', `${MAX_WAITING_UPLOADS} uploads are already waiting for an ingest; open them first`);
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (Number.isFinite(declared) && declared > MAX_UPLOAD_BYTES) throw new AppError('bad-request', 'file too large');
     const id = randomBytes(16).toString('hex');
@@ -348,6 +369,8 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
     port,
     token,
     ticketUrl() {
+      const now = Date.now();
+      for (const [t, expires] of tickets) if (expires < now) tickets.delete(t);
       const t = randomBytes(32).toString('hex');
       tickets.set(t, Date.now() + TICKET_TTL_MS);
       return `http://127.0.0.1:${port}/?ticket=${t}`;

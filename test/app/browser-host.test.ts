@@ -79,6 +79,12 @@ describe('browser host', () => {
     expect(page.headers.get('set-cookie')).toContain(`kptrscope_${host.port}=${host.token};`);
     expect((await fetch(t)).status).toBe(401);
     expect((await fetch(`${base}/?ticket=${'a'.repeat(64)}`)).status).toBe(401);
+    // A HEAD, or a request refused for its Origin or fetch metadata, does not spend a ticket.
+    const t2 = host.ticketUrl();
+    expect((await fetch(t2, { method: 'HEAD' })).status).toBe(401);
+    expect((await fetch(t2, { headers: { 'Sec-Fetch-Site': 'cross-site' } })).status).toBe(403);
+    expect((await fetch(t2, { headers: { Origin: 'http://evil.example' } })).status).toBe(403);
+    expect((await fetch(t2)).status).toBe(200);
   });
 
   it('refuses foreign Host headers and Origins', async () => {
@@ -154,5 +160,30 @@ describe('browser host', () => {
     expect(safeFileName('a\\b\\c.log')).toBe('c.log');
     expect(safeFileName('..')).toBe('upload.log');
     expect(safeFileName('x\u0000y\n.log')).toBe('xy.log');
+    // 200 bytes of UTF-8 at most (a 400-byte name would be ENAMETOOLONG on most file systems),
+    // never half a character.
+    const long = safeFileName(`${'é'.repeat(300)}.log`);
+    expect(Buffer.byteLength(long)).toBe(200);
+    expect(long).toBe('é'.repeat(100));
+  });
+
+  it('an upload with a 400-byte name is stored (under a shortened name), not an internal error', async () => {
+    const r = await fetch(`${base}/api/upload?name=${encodeURIComponent('é'.repeat(200))}`, { method: 'POST', headers: auth(), body: 'x' });
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as { name: string }).name).toBe('é'.repeat(100));
+  });
+
+  it('refuses more than 32 uploads waiting for an ingest (each may be 8 GiB on disk)', async () => {
+    const statuses: number[] = [];
+    let message = '';
+    for (let i = 0; i < 40; i++) {
+      const r = await fetch(`${base}/api/upload?name=w${i}.log`, { method: 'POST', headers: auth(), body: 'x' });
+      statuses.push(r.status);
+      if (r.status !== 200) message = ((await r.json()) as { error: { message: string } }).error.message;
+    }
+    expect(statuses.filter((x) => x === 400).length).toBeGreaterThanOrEqual(8);
+    expect(statuses.indexOf(400)).toBeLessThanOrEqual(32);
+    expect(statuses.slice(statuses.indexOf(400)).every((x) => x === 400)).toBe(true);
+    expect(message).toBe('32 uploads are already waiting for an ingest; open them first');
   });
 });

@@ -1,11 +1,12 @@
 /**
  * Security audit of the browser host as a real process (`kptrscope serve --no-open`) with real HTTP
- * clients (curl and Node's http/net, no browser): where it listens (the kernel's socket table and
- * connections to every other address of this machine), the token on every route, foreign Origins
+ * clients (curl and Node's http/net; Chromium for the ticket): where it listens (the kernel's socket
+ * table and connections to every other address of this machine), who may connect (another user's
+ * curl is cut off), the token on every route, foreign Origins
  * and cross-site fetch metadata on every route, CORS never granted, path traversal in every
  * spelling on the file-serving route and in upload names. docs/security.md maps each point here.
  */
-import { test, expect } from '@playwright/test';
+import { test, expect } from './helpers/csp-watch.ts';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -88,6 +89,16 @@ test('listens on 127.0.0.1 only: one socket in the kernel table, every other add
     expect(r.exit, `curl ${address}: couldn't connect`).toBe(7);
   }
   // …and the loopback address it does listen on answers.
+  expect(curl(host.url).status).toBe(200);
+});
+
+test('another user of this machine cannot even talk to it: the connection is closed before a byte is read', () => {
+  test.skip(process.getuid?.() !== 0, 'SKIPPED: switching to another user (runuser) needs root');
+  const asNobody = spawnSync('runuser', ['-u', 'nobody', '--', 'curl', '-sS', '--max-time', '5', '-o', '/dev/null', '-w', '%{http_code}', host.url], { encoding: 'utf8' });
+  // curl: 52 = empty reply, 56 = connection reset — never an HTTP status.
+  expect([52, 56], `curl as nobody: exit ${asNobody.status}, ${asNobody.stderr}`).toContain(asNobody.status);
+  expect(asNobody.stdout).toBe('000');
+  // The same request from this user goes through.
   expect(curl(host.url).status).toBe(200);
 });
 
