@@ -9,7 +9,9 @@
  *   <webview>, permission requests and every http(s)/file request are refused;
  * - IPC: ONE channel, `kptrscope:call` — the handler checks the sender (our window's main frame on
  *   our origin) and validates the payload with the contract's zod schema (dispatch) before doing
- *   anything; events go out on `kptrscope:event`;
+ *   anything; events go out on `kptrscope:event`; `kptrscope:grant-path` (from the preload only)
+ *   records a file the user dropped: `startIngest` opens only paths the user chose (dialog, drop,
+ *   recent files — electron/path-grants.ts), never one the page names by itself;
  * - SQLite never runs in this process: the backend child process (system Node) owns the store
  *   worker and the ingest workers;
  * - native menu (File: Open…, Open Recent, Export…, Quit; View: Library, Compare), open dialog,
@@ -18,7 +20,7 @@
  * - exports: the backend renders the bytes (`renderExport`), the native save dialog asks where, and
  *   this process writes exactly that one file (`saveExport`): exports go only where the user chose.
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, screen, session, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, screen, session, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -31,6 +33,7 @@ import { STORE_METHODS } from './api/contract.ts';
 import { APP_ORIGIN, APP_SCHEME, isAppUrl, serveApp } from './electron/app-protocol.ts';
 import { buildMenu } from './electron/menu.ts';
 import { addRecent, loadState, saveState, visibleBounds, type AppState } from './electron/window-state.ts';
+import { PathGrants } from './electron/path-grants.ts';
 
 /** Repository root: this file runs as dist/electron/main.js. */
 const ROOT = process.env.KPTRSCOPE_ROOT ?? fileURLToPath(new URL('../../', import.meta.url));
@@ -47,13 +50,15 @@ let win: BrowserWindow | null = null;
 let backend: BackendClient | null = null;
 const stateFile = () => join(app.getPath('userData'), 'kptrscope-state.json');
 let state: AppState = { recent: [] };
+/** Files the user chose (dialogs, drops, recent files): the only paths the page may open. */
+const grants = new PathGrants();
 
 function send(e: AppEvent): void {
   if (win && !win.isDestroyed()) win.webContents.send('kptrscope:event', e);
 }
 
 /** Only our window's top frame, on our own origin, may call. */
-function assertSender(e: IpcMainInvokeEvent): void {
+function assertSender(e: IpcMainInvokeEvent | IpcMainEvent): void {
   const frame = e.senderFrame;
   if (!win || e.sender !== win.webContents || !frame || frame !== win.webContents.mainFrame) throw new AppError('bad-request', 'unexpected sender');
   if (!isAppUrl(frame.url)) throw new AppError('bad-request', 'unexpected sender origin');
@@ -120,6 +125,7 @@ function hostHandlers(): Partial<Handlers> {
       };
       const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);
       if (r.canceled || r.filePaths.length === 0) return null;
+      for (const p of r.filePaths) grants.grant(p);
       const btf = r.filePaths.filter((p) => BTF_NAME.test(p));
       const logs = r.filePaths.filter((p) => !BTF_NAME.test(p));
       const log = logs[0];
@@ -143,6 +149,11 @@ function hostHandlers(): Partial<Handlers> {
     },
     startIngest: async (input) => {
       if (!backend) throw new AppError('internal', 'the backend is not running');
+      for (const ref of [input.log, ...input.btf]) {
+        if (ref.kind === 'path' && !grants.allows(ref.path)) {
+          throw new AppError('bad-request', `${ref.path} was not opened by you: use File › Open, drop it on the window, or Open Recent`);
+        }
+      }
       if (input.log.kind === 'path') remember(input.log.path, input.btf.flatMap((b) => (b.kind === 'path' ? [b.path] : [])));
       return (await backend.call('startIngest', input)) as { jobId: string };
     },
@@ -213,6 +224,7 @@ function createWindow(): BrowserWindow {
 
 async function start(): Promise<void> {
   state = loadState(stateFile());
+  for (const r of state.recent) for (const p of [r.path, ...r.btf]) grants.grant(p);
   const ses = session.defaultSession;
   ses.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
   ses.setPermissionCheckHandler(() => false);
@@ -234,6 +246,15 @@ async function start(): Promise<void> {
   for (const m of STORE_METHODS) (forwarded as Record<string, (i: unknown) => Promise<unknown>>)[m] = (i: unknown) => b.call(m, i);
   const handlers: Partial<Handlers> = { ...forwarded, ...hostHandlers() };
 
+  ipcMain.on('kptrscope:grant-path', (e, path: unknown) => {
+    try {
+      assertSender(e);
+      if (typeof path === 'string') grants.grant(path);
+      e.returnValue = true;
+    } catch {
+      e.returnValue = false;
+    }
+  });
   ipcMain.handle('kptrscope:call', async (e, method: unknown, input: unknown) => {
     try {
       assertSender(e);

@@ -1,7 +1,7 @@
 /**
  * Electron preload (sandboxed, context-isolated): exposes the contract's Bridge as
- * `window.kptrscope` — `call(method, input)`, `onEvent(listener)`, `pathForFile(file)` — and
- * nothing else. No Node, no ipcRenderer, no electron module reaches the page.
+ * `window.kptrscope` — `call(method, input)`, `onEvent(listener)`, `pathForFile(file)` (which also
+ * grants that path to the main process, electron/path-grants.ts) — and nothing else. No Node, no ipcRenderer, no electron module reaches the page.
  * Built to dist/electron/preload.cjs (sandboxed preloads must be one CommonJS file).
  */
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
@@ -31,7 +31,12 @@ const bridge: Bridge = {
     return () => ipcRenderer.removeListener('kptrscope:event', wrapped);
   },
   pathForFile(file: File): string {
-    return webUtils.getPathForFile(file);
+    const path = webUtils.getPathForFile(file);
+    // A real file the user dropped or picked: tell the main process it may be opened (synchronous,
+    // so the grant is in place before the page's startIngest arrives). Files the page makes up
+    // have no path ('') and grant nothing.
+    if (path !== '') ipcRenderer.sendSync('kptrscope:grant-path', path);
+    return path;
   },
 };
 

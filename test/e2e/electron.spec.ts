@@ -2,8 +2,8 @@
  * The desktop app under Playwright's Electron driver — runs only where the Electron binary is
  * installed (this CI installs with ELECTRON_SKIP_BINARY_DOWNLOAD, so it reports itself skipped).
  * Checks the window's hardening (context isolation, no Node, sandbox, window.open refused), that
- * the preload exposes only the contract bridge, that IPC validates payloads, and a real ingest →
- * finding through the UI.
+ * the preload exposes only the contract bridge, that IPC validates payloads, that the page opens
+ * only files the user chose, and a real ingest → finding through the UI.
  */
 import { test, expect, _electron, type ElectronApplication } from '@playwright/test';
 import { createRequire } from 'node:module';
@@ -61,11 +61,22 @@ test.describe('electron', () => {
     expect(bad).toMatch(/getRun/);
     const log = join(REPO, 'test', 'fixtures', 'logs', '6.18', 'use_after_unlock.bpftool.log');
     const btf = join(REPO, 'test', 'fixtures', 'logs', '6.18', 'use_after_unlock.btf.txt');
-    await win.evaluate(
-      ([l, b]) =>
-        (window as unknown as { kptrscope: { call: (m: string, i: unknown) => Promise<unknown> } }).kptrscope.call('startIngest', { log: { kind: 'path', path: l }, btf: [{ kind: 'path', path: b }] }),
+    type Call = { kptrscope: { call: (m: string, i: unknown) => Promise<unknown> } };
+    // The page cannot open a path by naming it: only files the user chose.
+    const named = await win.evaluate(
+      ([l, b]) => (window as unknown as Call).kptrscope.call('startIngest', { log: { kind: 'path', path: l }, btf: [{ kind: 'path', path: b }] }).then(() => 'accepted', (e: Error) => e.message),
       [log, btf],
     );
+    expect(named).toMatch(/was not opened by you/);
+    // Chosen in the open dialog (stubbed in the main process): then it opens.
+    await app.evaluate(({ dialog }, paths) => {
+      dialog.showOpenDialog = (async () => ({ canceled: false, filePaths: paths })) as typeof dialog.showOpenDialog;
+    }, [log, btf]);
+    await win.evaluate(async () => {
+      const k = (window as unknown as Call).kptrscope;
+      const picked = (await k.call('pickFiles', {})) as { log: unknown; btf: unknown[] };
+      await k.call('startIngest', { log: picked.log, btf: picked.btf });
+    });
     await expect(win.getByRole('button', { name: 'use_after_unlock.bpftool.log' })).toBeVisible();
     await win.getByRole('button', { name: 'use_after_unlock.bpftool.log' }).click();
     await expect(win.getByTestId('finding')).toContainText('The kernel rejected fire_first');
