@@ -843,20 +843,42 @@ export function replayProgram(records: Iterable<LogRecord>, ctx: ReplayContext =
   return r.finish();
 }
 
+/**
+ * Records of a whole log (in log order: each program's records are contiguous) routed to one
+ * Replayer per program; `onResult(programIdx, result)` as soon as the next program starts, once
+ * per program that had records, in order. Run-level records (program -1) are skipped.
+ */
+export class ReplayByProgram {
+  private cur: { idx: number; rp: Replayer } | null = null;
+
+  constructor(
+    private readonly ctx: ReplayContext & { names?: string[] },
+    private readonly onResult: (programIdx: number, result: ReplayResult) => void,
+  ) {}
+
+  push(rec: LogRecord): void {
+    if (rec.program < 0) return;
+    if (this.cur?.idx !== rec.program) {
+      this.finish();
+      this.cur = { idx: rec.program, rp: new Replayer({ ...this.ctx, name: this.ctx.names?.[rec.program] ?? `prog${rec.program}` }) };
+    }
+    this.cur.rp.push(rec);
+  }
+
+  /** Ends the current program (call once after the last record). */
+  finish(): void {
+    const c = this.cur;
+    if (!c) return;
+    this.cur = null;
+    this.onResult(c.idx, c.rp.finish());
+  }
+}
+
 /** Replay every program of a record stream (records carry their program index). */
 export function replayAll(records: Iterable<LogRecord>, ctx: ReplayContext & { names?: string[] } = {}): ReplayResult[] {
   const out: ReplayResult[] = [];
-  let cur: Replayer | null = null;
-  let curProg = -1;
-  for (const rec of records) {
-    if (rec.program < 0) continue;
-    if (rec.program !== curProg) {
-      if (cur) out.push(cur.finish());
-      curProg = rec.program;
-      cur = new Replayer({ ...ctx, name: ctx.names?.[curProg] ?? `prog${curProg}` });
-    }
-    cur?.push(rec);
-  }
-  if (cur) out.push(cur.finish());
+  const router = new ReplayByProgram(ctx, (_idx, r) => out.push(r));
+  for (const rec of records) router.push(rec);
+  router.finish();
   return out;
 }

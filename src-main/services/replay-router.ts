@@ -1,12 +1,13 @@
 /**
- * Routes a stream of parsed records to one model Replayer per program and hands each program's
- * result out as soon as the next program starts (pure: no database, no threads).
+ * Routes a stream of parsed records to one model Replayer per program (the model's
+ * ReplayByProgram) and hands each program's result out as soon as the next program starts, as
+ * plain data (pure: no database, no threads).
  *
  * Contract: `record(rec)` in log order, `finish()` once; `onResult(programIdx, result)` is called
  * once per program that had records, in order. Results are plain data (no `stateAt` function), ready
  * to be posted between threads and saved with saveReplay.
  */
-import { Replayer, type ReplayResult } from '../model/index.ts';
+import { ReplayByProgram, type ReplayResult } from '../model/index.ts';
 import type { LogRecord } from '../ingest/verifier-log/records.ts';
 import type { BtfSummary } from '../ingest/btf/index.ts';
 
@@ -19,38 +20,24 @@ export interface RouterOptions {
 }
 
 export class ReplayRouter {
-  private current: { idx: number; rp: Replayer } | null = null;
+  private readonly programs: ReplayByProgram;
 
-  constructor(
-    private readonly opts: RouterOptions,
-    private readonly onResult: (programIdx: number, result: PlainReplayResult) => void,
-  ) {}
-
-  record(rec: LogRecord): void {
-    if (rec.program < 0) return;
-    if (this.current?.idx !== rec.program) {
-      this.close();
-      const rp = new Replayer({
-        name: `prog${rec.program}`,
-        kernelProfile: this.opts.kernelProfile,
-        ...(this.opts.btf ? { btf: this.opts.btf } : {}),
-        ...(this.opts.logKernel ? { logKernel: this.opts.logKernel } : {}),
-      });
-      this.current = { idx: rec.program, rp };
-    }
-    this.current.rp.push(rec);
+  constructor(opts: RouterOptions, onResult: (programIdx: number, result: PlainReplayResult) => void) {
+    this.programs = new ReplayByProgram(
+      { kernelProfile: opts.kernelProfile, ...(opts.btf ? { btf: opts.btf } : {}), ...(opts.logKernel ? { logKernel: opts.logKernel } : {}) },
+      (idx, result) => {
+        const { stateAt: _unused, ...plain } = result;
+        void _unused;
+        onResult(idx, plain);
+      },
+    );
   }
 
-  private close(): void {
-    if (!this.current) return;
-    const { idx, rp } = this.current;
-    this.current = null;
-    const { stateAt: _unused, ...plain } = rp.finish();
-    void _unused;
-    this.onResult(idx, plain);
+  record(rec: LogRecord): void {
+    this.programs.push(rec);
   }
 
   finish(): void {
-    this.close();
+    this.programs.finish();
   }
 }
