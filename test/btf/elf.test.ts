@@ -93,10 +93,21 @@ describe('ELF .BTF — synthetic objects', () => {
 });
 
 describe('ELF .BTF — malformed objects', () => {
+  it('no .BTF section, crafted section names (control bytes, 24k characters, many): still one short line', () => {
+    // Found by `npm run fuzz` (seed 20261125, case 96325): the names were copied into the message raw.
+    const names = ['\u0002\u00ff', 'ELF\u0002\u0001\u0001', '('.repeat(24_000), ...Array.from({ length: 20 }, (_, i) => `.s${i}\n`)];
+    const elf = buildElf({ bits: 64, endianness: 'little', sections: names.map((name) => ({ name, data: new Uint8Array(4) })) });
+    const msg = errorOf(() => parseBtfElf(elf, { file: 'crafted.o' })).message;
+    expect([...msg].some((c) => c.charCodeAt(0) < 0x20)).toBe(false);
+    expect(msg.length).toBeLessThan(400);
+    expect(msg).toMatch(/^crafted\.o: expected a \.BTF section in the ELF object \(compile with clang -g -target bpf\), got sections "\\u0002ÿ", "ELF\\u0002\\u0001\\u0001", "\({24}…", /);
+    expect(msg).toMatch(/, … \(24 in all\)$/);
+  });
+
   it('no .BTF section', () => {
     const elf = buildElf({ bits: 64, endianness: 'little', sections: [{ name: '.text', data: new Uint8Array(8) }] });
     expect(errorOf(() => parseBtfElf(elf, { file: 'nobtf.o' })).message).toBe(
-      'nobtf.o: expected a .BTF section in the ELF object (compile with clang -g -target bpf), got sections .text, .shstrtab',
+      'nobtf.o: expected a .BTF section in the ELF object (compile with clang -g -target bpf), got sections ".text", ".shstrtab"',
     );
   });
 

@@ -4,7 +4,7 @@
 // when it fixes DATASEC offsets at load time). Every bound is checked; malformed files throw
 // BtfParseError with a byte offset. Compressed sections are reported, not decompressed.
 
-import { BtfParseError } from './errors.ts';
+import { BtfParseError, quoteGot } from './errors.ts';
 import { parseBtfRaw, type RawBtf, type RawBtfOptions } from './raw-blob.ts';
 
 export interface ElfSection {
@@ -193,7 +193,7 @@ export function findBtfSection(bytes: Uint8Array, file?: string): Uint8Array {
   if (sec === undefined) {
     const info: ConstructorParameters<typeof BtfParseError>[0] = {
       expected: 'a .BTF section in the ELF object (compile with clang -g -target bpf)',
-      got: `sections ${elf.sections.map((s) => s.name).filter((n) => n !== '').slice(0, 12).join(', ') || '(none)'}`,
+      got: sectionList(elf.sections.map((s) => s.name).filter((n) => n !== '')),
     };
     if (file !== undefined) info.file = file;
     throw new BtfParseError(info);
@@ -296,4 +296,12 @@ export function parseBtfElf(bytes: Uint8Array, opts: RawBtfOptions = {}): ElfBtf
     throw new BtfParseError(info);
   }
   return { ...raw, elf, dataLayout: elfDataLayout(bytes, elf, opts.file) };
+}
+
+/** Section names for an error message: quoted (a crafted string table holds any bytes), at most 8
+ * of 24 characters each, so the message stays one short line. */
+function sectionList(names: string[]): string {
+  if (names.length === 0) return 'sections (none)';
+  const shown = names.slice(0, 8).map((n) => quoteGot(n, 24));
+  return `sections ${shown.join(', ')}${names.length > 8 ? `, … (${names.length} in all)` : ''}`;
 }

@@ -18,9 +18,9 @@ export interface BtfParseErrorInfo {
 const MAX_GOT_CHARS = 80;
 
 /** Shorten and quote a piece of offending input for an error message. */
-export function quoteGot(text: string): string {
+export function quoteGot(text: string, max = MAX_GOT_CHARS): string {
   // JSON.stringify escapes tabs, CR/LF and other control characters, keeping the message on one line.
-  const cut = text.length > MAX_GOT_CHARS ? `${text.slice(0, MAX_GOT_CHARS)}…` : text;
+  const cut = text.length > max ? `${text.slice(0, max)}…` : text;
   return JSON.stringify(cut);
 }
 
