@@ -4,8 +4,8 @@
  *
  * Contract:
  * - hardening: sandbox for every renderer (app.enableSandbox), contextIsolation on,
- *   nodeIntegration off, webSecurity on (written literally at `new BrowserWindow`); the renderer is served from the
- *   privileged `kptrscope://app/` scheme with the strict CSP; navigation away, new windows,
+ *   nodeIntegration off, webSecurity on (written literally at `new BrowserWindow`); the renderer
+ *   is served from the privileged `kptrscope://app/` scheme with the strict CSP; navigation away, new windows,
  *   <webview>, permission requests and every http(s)/file request are refused;
  * - IPC: ONE channel, `kptrscope:call` — the handler checks the sender (our window's main frame on
  *   our origin) and validates the payload with the contract's zod schema (dispatch) before doing

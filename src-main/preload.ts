@@ -1,7 +1,8 @@
 /**
  * Electron preload (sandboxed, context-isolated): exposes the contract's Bridge as
  * `window.kptrscope` — `call(method, input)`, `onEvent(listener)`, `pathForFile(file)` (which also
- * grants that path to the main process, electron/path-grants.ts) — and nothing else. No Node, no ipcRenderer, no electron module reaches the page.
+ * grants that path to the main process, electron/path-grants.ts) — and nothing else. No Node, no
+ * ipcRenderer, no electron module reaches the page.
  * Built to dist/electron/preload.cjs (sandboxed preloads must be one CommonJS file).
  */
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
