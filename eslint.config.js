@@ -1,21 +1,34 @@
-// Lint configuration. Besides typescript-eslint's recommended rules it enforces the layering:
-// - src-main/ingest and src-main/model are pure: no electron, no DOM globals, no SQLite, no services;
-// - src-renderer may import only types from src-main/api/contract.ts;
-// - src-main never imports from src-renderer.
+// Lint configuration. Besides typescript-eslint's recommended rules it enforces the layering of
+// docs/architecture.md — arrows point one way, hosts → app → domain/store/render, contract ← all:
+// - src-main/domain is pure: it imports nothing outside src-main/domain (no node:, no packages,
+//   no DOM globals);
+// - src-main/contract imports only types from the domain;
+// - src-main/store owns the database: it alone imports better-sqlite3/pg or calls `.prepare(`, and it
+//   imports only domain types;
+// - src-main/render draws views: domain and contract only;
+// - src-main/capture (QEMU guests, kernel cache) depends on the domain only;
+// - src-main/app (use cases) never imports a host;
+// - src-renderer imports only from src-main/contract (types; values only from contract/legend.ts);
+// - no import cycles anywhere in src-main (import-x/no-cycle).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
 
-const pureBan = {
-  patterns: [
-    { group: ['electron', 'electron/*'], message: 'pure domain code must not use Electron' },
-    { group: ['better-sqlite3'], message: 'pure domain code must not touch SQLite (use src-main/store)' },
-    { group: ['**/store/**', '**/services/**', '**/api/**', '**/src-renderer/**'], message: 'pure domain code must not depend on outer layers' },
-  ],
+const layer = (name) => ({ group: [`**/${name}/**`, `**/${name}`], message: '' });
+const banned = (from, names, why) =>
+  names.map((n) => ({ ...layer(n), message: `${from} must not import ${n}/ (${why})` }));
+
+const DB_DRIVERS = [
+  { group: ['better-sqlite3', 'pg', 'pg-*', 'postgres'], message: 'only src-main/store talks to a database' },
+];
+const NO_PREPARE = {
+  selector: "CallExpression[callee.property.name='prepare']",
+  message: 'SQL is prepared only in src-main/store',
 };
 
 export default tseslint.config(
   // .svelte files are checked by svelte-check (types) and the Svelte compiler; ESLint sees the .ts files.
-  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'test-results/**', 'playwright-report/**', 'test/fixtures/**', '**/*.svelte'] },
+  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'test-results/**', 'playwright-report/**', 'test/fixtures/**', 'test/golden/out/**', '**/*.svelte'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -25,17 +38,97 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src-main/ingest/**/*.ts', 'src-main/model/**/*.ts'],
+    files: ['src-main/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/extensions': ['.ts', '.mjs', '.js'] },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
+  },
+  {
+    files: ['src-main/domain/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', pureBan],
-      'no-restricted-globals': ['error', 'window', 'document', 'navigator', 'localStorage'],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...banned('src-main/domain', ['store', 'app', 'contract', 'render', 'hosts', 'capture', 'src-renderer'], 'the domain is pure and imports nothing outside it'),
+            { regex: '^(?!\\.)', message: 'src-main/domain is pure: no node: modules or packages' },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', 'window', 'document', 'navigator', 'localStorage', 'fetch'],
     },
   },
   {
-    files: ['src-main/**/*.ts'],
-    ignores: ['src-main/ingest/**', 'src-main/model/**'],
+    files: ['src-main/contract/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/src-renderer/**'], message: 'main must not import renderer code' }] }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...banned('src-main/contract', ['store', 'app', 'render', 'hosts', 'capture', 'src-renderer'], 'the contract imports only domain types'),
+            { group: ['**/domain/**'], allowTypeImports: true, message: 'the contract imports only TYPES from the domain (use `import type`)' },
+            ...DB_DRIVERS,
+          ],
+        },
+      ],
+      'no-restricted-syntax': ['error', NO_PREPARE],
+    },
+  },
+  {
+    files: ['src-main/store/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...banned('src-main/store', ['app', 'contract', 'render', 'hosts', 'capture', 'src-renderer'], 'the store imports only domain types'),
+            { group: ['**/domain/**'], allowTypeImports: true, message: 'the store imports only TYPES from the domain (use `import type`); mapping rows to records is done by the caller' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src-main/render/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [...banned('src-main/render', ['store', 'app', 'hosts', 'capture', 'src-renderer'], 'renderers draw views from the domain'), ...DB_DRIVERS] },
+      ],
+      'no-restricted-syntax': ['error', NO_PREPARE],
+    },
+  },
+  {
+    files: ['src-main/capture/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [...banned('src-main/capture', ['store', 'app', 'render', 'hosts', 'contract', 'src-renderer'], 'capture drives kernels; app/capture.ts stores what it brings back'), ...DB_DRIVERS] },
+      ],
+      'no-restricted-syntax': ['error', NO_PREPARE],
+    },
+  },
+  {
+    files: ['src-main/app/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...banned('src-main/app', ['hosts', 'src-renderer'], 'use cases are called by hosts, never the other way'),
+            { group: ['electron', 'electron/*'], message: 'use cases run outside Electron too' },
+            ...DB_DRIVERS,
+          ],
+        },
+      ],
+      'no-restricted-syntax': ['error', NO_PREPARE],
+    },
+  },
+  {
+    files: ['src-main/hosts/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [...banned('src-main/hosts', ['src-renderer'], 'main never imports renderer code'), ...DB_DRIVERS] }],
+      'no-restricted-syntax': ['error', NO_PREPARE],
     },
   },
   {
@@ -46,15 +139,15 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '(^|/)src-main/(?!api/contract(\\.ts)?$)',
-              message: 'the renderer may import only types from src-main/api/contract.ts',
+              regex: '(^|/)src-main/(?!contract/)',
+              message: 'the renderer may import only from src-main/contract/',
             },
             {
-              regex: '(^|/)src-main/api/contract(\\.ts)?$',
+              regex: '(^|/)src-main/contract/(?!legend(\\.ts)?$)',
               allowTypeImports: true,
-              message: 'the renderer may import only types from src-main/api/contract.ts (use `import type`)',
+              message: 'the renderer may import only TYPES from src-main/contract (values only from contract/legend.ts; use `import type`)',
             },
-            { regex: '^(electron|better-sqlite3|node:.*)$', message: 'the renderer runs in a sandbox' },
+            { regex: '^(electron|better-sqlite3|pg|node:.*)$', message: 'the renderer runs in a sandbox' },
           ],
         },
       ],

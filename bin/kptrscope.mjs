@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `kptrscope` command: registers the TypeScript loader and runs src-main/cli.ts.
+// The `kptrscope` command: registers the TypeScript loader and runs src-main/hosts/cli/main.ts.
 import { register } from 'tsx/esm/api';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -11,5 +11,5 @@ process.stdout.on('error', (e) => {
   throw e;
 });
 const here = dirname(fileURLToPath(import.meta.url));
-const { main } = await import(pathToFileURL(join(here, '..', 'src-main', 'cli.ts')).href);
+const { main } = await import(pathToFileURL(join(here, '..', 'src-main', 'hosts', 'cli', 'main.ts')).href);
 process.exitCode = await main(process.argv.slice(2));

@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
-import type { GraphEdge, GraphNode, GraphSnapshot } from '../src-main/api/contract.ts';
+import type { GraphEdge, GraphNode, GraphSnapshot } from '../src-main/contract/contract.ts';
 import { REPO, startHost, call } from '../test/e2e/helpers/host.ts';
 import { buildRenderer, rendererIsStale } from './build-renderer.ts';
 

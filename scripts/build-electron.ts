@@ -1,7 +1,7 @@
 /**
- * Builds the Electron entry points with Vite (SSR/library mode): src-main/main.ts →
+ * Builds the Electron entry points with Vite (SSR/library mode): src-main/hosts/electron/main.ts →
  * dist/electron/main.js (ESM; node builtins, electron and node_modules stay external) and
- * src-main/preload.ts → dist/electron/preload.cjs (one CommonJS file, as sandboxed preloads must
+ * src-main/hosts/electron/preload.ts → dist/electron/preload.cjs (one CommonJS file, as sandboxed preloads must
  * be). The backend (SQLite) is not bundled: it runs from the sources under the system Node.
  */
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ export async function buildElectron(): Promise<void> {
   await build({
     ...common,
     build: {
-      ssr: join(repo, 'src-main', 'main.ts'),
+      ssr: join(repo, 'src-main', 'hosts', 'electron', 'main.ts'),
       outDir: join(repo, 'dist', 'electron'),
       emptyOutDir: true,
       target: 'node20',
@@ -26,7 +26,7 @@ export async function buildElectron(): Promise<void> {
   await build({
     ...common,
     build: {
-      ssr: join(repo, 'src-main', 'preload.ts'),
+      ssr: join(repo, 'src-main', 'hosts', 'electron', 'preload.ts'),
       outDir: join(repo, 'dist', 'electron'),
       emptyOutDir: false,
       target: 'node20',

@@ -22,7 +22,7 @@ export function rendererIsStale(): boolean {
   const index = join(repo, 'dist', 'renderer', 'index.html');
   if (!existsSync(index)) return true;
   const built = statSync(index).mtimeMs;
-  const sources = Math.max(newest(join(repo, 'src-renderer')), statSync(join(repo, 'vite.renderer.config.ts')).mtimeMs, statSync(join(repo, 'src-main', 'api', 'contract.ts')).mtimeMs, statSync(join(repo, 'src-main', 'api', 'csp.ts')).mtimeMs);
+  const sources = Math.max(newest(join(repo, 'src-renderer')), statSync(join(repo, 'vite.renderer.config.ts')).mtimeMs, newest(join(repo, 'src-main', 'contract')), statSync(join(repo, 'src-main', 'hosts', 'csp.ts')).mtimeMs);
   return sources > built;
 }
 

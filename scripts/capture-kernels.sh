@@ -3,7 +3,7 @@
 #
 #   bash scripts/capture-kernels.sh [KERNEL...]        default: 6.1 6.12
 #
-# Uses `kptrscope capture` (src-main/capture/run-capture.ts: the same command): every
+# Uses `kptrscope capture` (src-main/hosts/cli/run-capture.ts: the same command): every
 # test/fixtures/logs/6.18/NAME.bpf.o of a program in test/fixtures/progs/ (the objects scripts/capture.sh
 # built and loaded on 6.18, so the kernels are compared on identical bytes) is loaded with
 # `bpftool -d prog loadall` plus scripts/loader.c raw logs at levels 1, 2 and 7, and written to
@@ -43,7 +43,7 @@ for k in "${kernels[@]}"; do args+=(--kernel "$k"); done
 db=$(mktemp -d /tmp/kptrscope-capture-kernels.XXXXXX)
 trap 'rm -rf "$db"' EXIT
 cd "$repo"
-node bin/run-ts.mjs src-main/capture/run-capture.ts "${objs[@]}" "${args[@]}" \
+node bin/run-ts.mjs src-main/hosts/cli/run-capture.ts "${objs[@]}" "${args[@]}" \
 	--raw-levels 1,2,7 --out test/fixtures/logs --transcript --db "$db/capture.db"
 # One transcript is enough for the tests (6.1's, the smallest): drop the others.
 find test/fixtures/logs -name serial.txt ! -path '*/logs/6.1/*' -delete

@@ -5,7 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { openDatabase } from '../../src-main/store/db.ts';
-import { ingestLog } from '../../src-main/services/ingest-service.ts';
+import { ingestLog } from '../../src-main/app/ingest.ts';
 
 const [file, dbPath, mode] = process.argv.slice(2);
 if (!file || !dbPath) throw new Error('usage: ingest-child.ts FILE DB [replay]');

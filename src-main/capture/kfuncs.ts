@@ -10,7 +10,7 @@
  * otherwise); a kfunc absent from it is absent from that kernel. Entries are sorted by id.
  */
 import { createHash } from 'node:crypto';
-import { parseBtfBytes, summarizeBtf } from '../ingest/btf/index.ts';
+import { parseBtfBytes, summarizeBtf } from '../domain/btf/index.ts';
 
 export interface KfuncEntry {
   id: number;

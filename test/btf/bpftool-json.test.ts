@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { BtfJsonParser, BtfParseError, getType, parseBtfJson, parseBtfText } from '../../src-main/ingest/btf/index.ts';
+import { BtfJsonParser, BtfParseError, getType, parseBtfJson, parseBtfText } from '../../src-main/domain/btf/index.ts';
 import { btfText } from './helpers/btf-writer.ts';
 import { capturedPrograms, readFixtureBytes, readFixtureText } from './fixtures.ts';
 

@@ -7,7 +7,7 @@ import {
   looksLikeBtfText,
   parseBtfText,
   type Btf,
-} from '../../src-main/ingest/btf/index.ts';
+} from '../../src-main/domain/btf/index.ts';
 import { btfText } from './helpers/btf-writer.ts';
 import { capturedPrograms, readFixtureText, sharedExample } from './fixtures.ts';
 

@@ -2,7 +2,8 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BtfParseError, loadBtfFile, parseBtfBytes, parseBtfText, sniffBtfFormat } from '../../src-main/ingest/btf/index.ts';
+import { BtfParseError, parseBtfBytes, parseBtfText, sniffBtfFormat } from '../../src-main/domain/btf/index.ts';
+import { loadBtfFile } from '../../src-main/app/read-files.ts';
 import { BtfBlobBuilder, KIND_NUM, btfText, encodeBtf } from './helpers/btf-writer.ts';
 import { fixturePath, readFixtureBytes, readFixtureText, sharedExample } from './fixtures.ts';
 

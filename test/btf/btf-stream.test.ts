@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { BtfParseError, BtfStreamParser, loadBtfFile, parseBtfBytes, type LoadedBtf } from '../../src-main/ingest/btf/index.ts';
+import { BtfParseError, BtfStreamParser, parseBtfBytes, type LoadedBtf } from '../../src-main/domain/btf/index.ts';
+import { loadBtfFile } from '../../src-main/app/read-files.ts';
 import { capturedPrograms, fixturePath, readFixtureBytes, sharedExample } from './fixtures.ts';
 
 /** The comparable part of a LoadedBtf (the raw string table is a Buffer in one path, a Uint8Array in the other). */

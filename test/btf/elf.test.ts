@@ -7,7 +7,7 @@ import {
   parseBtfText,
   readElf,
   summarizeBtf,
-} from '../../src-main/ingest/btf/index.ts';
+} from '../../src-main/domain/btf/index.ts';
 import { buildElf, encodeBtf } from './helpers/btf-writer.ts';
 import { capturedPrograms, readFixtureBytes, readFixtureText, sharedExample } from './fixtures.ts';
 

@@ -10,7 +10,7 @@ import {
   summarizeBtf,
   typeAlign,
   typeSize,
-} from '../../src-main/ingest/btf/index.ts';
+} from '../../src-main/domain/btf/index.ts';
 import { BtfBlobBuilder, KIND_NUM, btfText, encodeBtf } from './helpers/btf-writer.ts';
 import { VMLINUX, capturedPrograms, readFixtureBytes, readFixtureText, sharedExample } from './fixtures.ts';
 

@@ -6,7 +6,7 @@ import {
   summarizeBtf,
   type BtfSummary,
   type SpecialField,
-} from '../../src-main/ingest/btf/index.ts';
+} from '../../src-main/domain/btf/index.ts';
 import { btfText } from './helpers/btf-writer.ts';
 import { FIXTURES_618, capturedPrograms, fixturePath, readFixtureBytes, readFixtureText, sharedExample } from './fixtures.ts';
 
@@ -410,7 +410,7 @@ describe('summarizeBtf — every field kind and warning (synthetic BTF)', () => 
 
 describe.runIf(existsSync('/sys/kernel/btf/vmlinux'))('summarizeBtf — vmlinux', () => {
   it('summarises the kernel BTF quickly', async () => {
-    const { parseBtfRaw } = await import('../../src-main/ingest/btf/index.ts');
+    const { parseBtfRaw } = await import('../../src-main/domain/btf/index.ts');
     const btf = parseBtfRaw(readFileSync('/sys/kernel/btf/vmlinux')).btf;
     const t0 = performance.now();
     const s = summarizeBtf(btf);

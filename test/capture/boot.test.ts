@@ -16,7 +16,7 @@ import { tempDir } from '../helpers/tmp.ts';
 const ENABLED = process.env.KPTRSCOPE_BOOT_TESTS === '1';
 const HAS_QEMU = spawnSync('sh', ['-c', 'command -v qemu-system-x86_64'], { encoding: 'utf8' }).status === 0;
 const why = !ENABLED ? 'set KPTRSCOPE_BOOT_TESTS=1 to boot guests' : !HAS_QEMU ? 'qemu-system-x86_64 not installed (apt-get install qemu-system-x86)' : '';
-const RUN = join(ROOT, 'src-main', 'capture', 'run-capture.ts');
+const RUN = join(ROOT, 'src-main', 'hosts', 'cli', 'run-capture.ts');
 const OBJ = join(FIXTURES, 'logs', '6.18', 'leak_obj.bpf.o');
 
 function capture(args: string[], env: NodeJS.ProcessEnv = {}) {

@@ -6,12 +6,13 @@ import { LOGS_618, SHARED_EXAMPLES } from '../helpers/fixtures.ts';
 import { kptrscope } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { openDatabase } from '../../src-main/store/db.ts';
-import { replayRun } from '../../src-main/services/replay-service.ts';
+import { replayRun } from '../../src-main/app/replay.ts';
 import { loadReplayState, loadSteps } from '../../src-main/store/replay-store.ts';
-import { ingestLog } from '../../src-main/services/ingest-service.ts';
-import { Replayer } from '../../src-main/model/index.ts';
+import { ingestLog } from '../../src-main/app/ingest.ts';
+import { Replayer } from '../../src-main/domain/model/index.ts';
 import { getPrograms, readLines, rebuildRecord } from '../../src-main/store/queries/runs.ts';
-import { loadBtfFile, summarizeBtf } from '../../src-main/ingest/btf/index.ts';
+import { summarizeBtf } from '../../src-main/domain/btf/index.ts';
+import { loadBtfFile } from '../../src-main/app/read-files.ts';
 
 const dir = tempDir();
 const F = (n: string) => join(LOGS_618, n);

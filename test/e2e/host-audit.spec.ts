@@ -178,7 +178,7 @@ test('path traversal in every spelling is refused; only the app’s own files ar
     '/assets/%2e%2e%2f%2e%2e%2fpackage.json%00.js',
     '/index.html%00/../../package.json',
     '/dist/renderer/index.html',
-    '/src-main/cli.ts',
+    '/src-main/hosts/cli/main.ts',
   ];
   for (const p of attempts) {
     const r = curl(`${host.base}${p}${p.includes('?') ? '&' : '?'}token=${host.token}`);

@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { LOGS_618 } from '../helpers/fixtures.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { openDatabase, type Db } from '../../src-main/store/db.ts';
-import { replayLog } from '../../src-main/services/ingest-service.ts';
-import { compareRuns, type Comparison } from '../../src-main/services/compare-service.ts';
-import { comparisonToCsv, comparisonToMarkdown, csvField, mdCode } from '../../src-main/export/compare-report.ts';
-import { renderComparison } from '../../src-main/export/index.ts';
-import { ExportUsageError, planCompareExport, writeCompareExport } from '../../src-main/cli/export-command.ts';
+import { replayLog } from '../../src-main/app/ingest.ts';
+import { compareRuns, type Comparison } from '../../src-main/app/compare.ts';
+import { comparisonToCsv, comparisonToMarkdown, csvField, mdCode } from '../../src-main/render/compare-report.ts';
+import { renderComparison } from '../../src-main/render/index.ts';
+import { ExportUsageError, planCompareExport, writeCompareExport } from '../../src-main/hosts/cli/export-command.ts';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
 const dir = tempDir('kptrscope-compare-report-');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { LOGS_618 } from '../helpers/fixtures.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { assertWellFormedXml, exportCli, parseMermaid, runDot } from './helpers.ts';
-import { pngSize, svgSize, A4_WIDTH_PX, PNG_SCALE } from '../../src-main/export/index.ts';
+import { pngSize, svgSize, A4_WIDTH_PX, PNG_SCALE } from '../../src-main/render/index.ts';
 
 const dir = tempDir('kptrscope-export-');
 const db = join(dir, 'export.db');

@@ -9,8 +9,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { Command } from 'commander';
-import { registerExportCommand } from '../../src-main/cli/export-command.ts';
-import type { CliIo } from '../../src-main/cli.ts';
+import { registerExportCommand } from '../../src-main/hosts/cli/export-command.ts';
+import type { CliIo } from '../../src-main/hosts/cli/main.ts';
 
 const ENTITY = /^&(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);/;
 const NAME = /^[A-Za-z_:][-A-Za-z0-9_.:]*/;

@@ -4,10 +4,11 @@ import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
 import { SHARED_EXAMPLES, LOGS_618 } from '../helpers/fixtures.ts';
 import { parseFile } from '../helpers/parse.ts';
-import { replayAll } from '../../src-main/model/index.ts';
-import { loadBtfFile, summarizeBtf } from '../../src-main/ingest/btf/index.ts';
-import { buildOwnershipGraph } from '../../src-main/export/ownership-graph.ts';
-import type { GraphSnapshot } from '../../src-main/api/contract.ts';
+import { replayAll } from '../../src-main/domain/model/index.ts';
+import { summarizeBtf } from '../../src-main/domain/btf/index.ts';
+import { loadBtfFile } from '../../src-main/app/read-files.ts';
+import { buildOwnershipGraph } from '../../src-main/domain/views/ownership-graph.ts';
+import type { GraphSnapshot } from '../../src-main/contract/contract.ts';
 
 async function graphs(log: string, btfFile: string): Promise<GraphSnapshot[]> {
   const { records } = await parseFile(log);

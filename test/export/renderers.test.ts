@@ -3,7 +3,7 @@
 // or between a parent and its child, field ports, hostile text everywhere, an empty graph, a graph
 // too wide for the page) — each output validated by its consumer, and independent of input order.
 import { describe, it, expect } from 'vitest';
-import type { GraphEdge, GraphNode, GraphSnapshot } from '../../src-main/api/contract.ts';
+import type { GraphEdge, GraphNode, GraphSnapshot } from '../../src-main/contract/contract.ts';
 import {
   A4_WIDTH_PX,
   PNG_SCALE,
@@ -19,9 +19,9 @@ import {
   xmlText,
   mermaidText,
   type ExportTitle,
-} from '../../src-main/export/index.ts';
-import { naturalCompare, prepareGraph } from '../../src-main/export/legend.ts';
-import type { ModelObject, OwnershipEvent } from '../../src-main/model/types.ts';
+} from '../../src-main/render/index.ts';
+import { naturalCompare, prepareGraph } from '../../src-main/render/legend.ts';
+import type { ModelObject, OwnershipEvent } from '../../src-main/domain/model/types.ts';
 import { assertWellFormedXml, parseMermaid, runDot } from './helpers.ts';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';

@@ -1,8 +1,8 @@
 /** Test helper: parse a file with the streaming parser at a given chunk size, collecting everything. */
-import { readFileLines } from '../../src-main/ingest/line-reader.ts';
-import { LogParser, type ParseTotals } from '../../src-main/ingest/verifier-log/log-parser.ts';
-import type { LogRecord } from '../../src-main/ingest/verifier-log/records.ts';
-import type { ProgramSummary } from '../../src-main/ingest/verifier-log/program-state.ts';
+import { readFileLines } from '../../src-main/app/read-files.ts';
+import { LogParser, type ParseTotals } from '../../src-main/domain/log/log-parser.ts';
+import type { LogRecord } from '../../src-main/domain/log/records.ts';
+import type { ProgramSummary } from '../../src-main/domain/log/program-state.ts';
 
 export interface Parsed {
   records: LogRecord[];

@@ -5,8 +5,9 @@
 import { describe, expect, test } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadBtfFile, summarizeBtf } from '../../src-main/ingest/btf/index.ts';
-import { replayProgram } from '../../src-main/model/replay.ts';
+import { summarizeBtf } from '../../src-main/domain/btf/index.ts';
+import { loadBtfFile } from '../../src-main/app/read-files.ts';
+import { replayProgram } from '../../src-main/domain/model/replay.ts';
 import { LOGS_618, programOf } from '../helpers/fixtures.ts';
 import { parseFile } from '../helpers/parse.ts';
 

@@ -9,14 +9,14 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES } from '../helpers/fixtures.ts';
 import { parseFile } from '../helpers/parse.ts';
-import { replayAll } from '../../src-main/model/replay.ts';
-import { StepStore, rebuildFlat, replayFlat } from '../../src-main/model/step-store.ts';
-import { cloneState, flatten, initialState, newFrame, type PathState } from '../../src-main/model/path-state.ts';
-import { execSimple, nullSplit } from '../../src-main/model/semantics.ts';
-import { adoptPlain, fillRefs, type Checker } from '../../src-main/model/crosscheck.ts';
-import { constant, type MReg } from '../../src-main/model/regs.ts';
-import { newValueCache, parseState, VALUE_CACHE_MAX } from '../../src-main/ingest/verifier-log/reg-state.ts';
-import type { LogRecord } from '../../src-main/ingest/verifier-log/records.ts';
+import { replayAll } from '../../src-main/domain/model/replay.ts';
+import { StepStore, rebuildFlat, replayFlat } from '../../src-main/domain/model/step-store.ts';
+import { cloneState, flatten, initialState, newFrame, type PathState } from '../../src-main/domain/model/path-state.ts';
+import { execSimple, nullSplit } from '../../src-main/domain/model/semantics.ts';
+import { adoptPlain, fillRefs, type Checker } from '../../src-main/domain/model/crosscheck.ts';
+import { constant, type MReg } from '../../src-main/domain/model/regs.ts';
+import { newValueCache, parseState, VALUE_CACHE_MAX } from '../../src-main/domain/log/reg-state.ts';
+import type { LogRecord } from '../../src-main/domain/log/records.ts';
 
 const LOGS = join(FIXTURES, 'logs');
 

@@ -9,7 +9,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOGS_618, expectedVerdict, programOf } from '../helpers/fixtures.ts';
 import { fixtureBtf, replayFile, withoutVerdictLines } from './helpers.ts';
-import type { Finding, FindingKind } from '../../src-main/model/types.ts';
+import type { Finding, FindingKind } from '../../src-main/domain/model/types.ts';
 
 interface Expect {
   kind: FindingKind;

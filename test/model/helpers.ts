@@ -1,12 +1,12 @@
 /** Test helpers for the model: parse a fixture log and its program BTF, replay each program. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseBtfText } from '../../src-main/ingest/btf/bpftool-text.ts';
-import type { LogRecord } from '../../src-main/ingest/verifier-log/records.ts';
-import type { ProgramSummary } from '../../src-main/ingest/verifier-log/program-state.ts';
-import { layoutFromBtf, type BtfLayout } from '../../src-main/model/btf-layout.ts';
-import { replayProgram } from '../../src-main/model/replay.ts';
-import type { ReplayResult } from '../../src-main/model/types.ts';
+import { parseBtfText } from '../../src-main/domain/btf/bpftool-text.ts';
+import type { LogRecord } from '../../src-main/domain/log/records.ts';
+import type { ProgramSummary } from '../../src-main/domain/log/program-state.ts';
+import { layoutFromBtf, type BtfLayout } from '../../src-main/domain/model/btf-layout.ts';
+import { replayProgram } from '../../src-main/domain/model/replay.ts';
+import type { ReplayResult } from '../../src-main/domain/model/types.ts';
 import { LOGS_618 } from '../helpers/fixtures.ts';
 import { parseFile } from '../helpers/parse.ts';
 

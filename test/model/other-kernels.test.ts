@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { FIXTURES } from '../helpers/fixtures.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { openDatabase } from '../../src-main/store/db.ts';
-import { ingestLog } from '../../src-main/services/ingest-service.ts';
-import { replayRun } from '../../src-main/services/replay-service.ts';
+import { ingestLog } from '../../src-main/app/ingest.ts';
+import { replayRun } from '../../src-main/app/replay.ts';
 
 const dir = tempDir();
 

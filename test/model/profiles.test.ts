@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { join } from 'node:path';
 import { LOGS_618 } from '../helpers/fixtures.ts';
 import { fixtureBtf, replayFile } from './helpers.ts';
-import { featureMessage, profileFor, supports } from '../../src-main/model/kernel-profiles.ts';
+import { featureMessage, profileFor, supports } from '../../src-main/domain/model/kernel-profiles.ts';
 
 async function judge(prog: string, profile: string) {
   const runs = await replayFile(join(LOGS_618, `${prog}.bpftool.log`), fixtureBtf(prog), { kernelProfile: profile });

@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { LOGS_618, SHARED_EXAMPLES } from '../helpers/fixtures.ts';
 import { parseFile, parseText } from '../helpers/parse.ts';
 import { fixtureBtf, layoutFor } from './helpers.ts';
-import { replayProgram } from '../../src-main/model/replay.ts';
-import { emptyLayout } from '../../src-main/model/btf-layout.ts';
-import { decodeInsn } from '../../src-main/model/insn.ts';
-import { heuristicRule } from '../../src-main/model/rules/kernel-objects.ts';
-import { RuleRegistry } from '../../src-main/model/rules/index.ts';
-import type { LogRecord } from '../../src-main/ingest/verifier-log/records.ts';
-import type { ReplayResult } from '../../src-main/model/types.ts';
+import { replayProgram } from '../../src-main/domain/model/replay.ts';
+import { emptyLayout } from '../../src-main/domain/model/btf-layout.ts';
+import { decodeInsn } from '../../src-main/domain/model/insn.ts';
+import { heuristicRule } from '../../src-main/domain/model/rules/kernel-objects.ts';
+import { RuleRegistry } from '../../src-main/domain/model/rules/index.ts';
+import type { LogRecord } from '../../src-main/domain/log/records.ts';
+import type { ReplayResult } from '../../src-main/domain/model/types.ts';
 
 async function records(prog: string, variant = 'bpftool', program = 0): Promise<LogRecord[]> {
   const { records: all, programs } = await parseFile(join(LOGS_618, `${prog}.${variant}.log`));

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { LOGS_618 } from '../helpers/fixtures.ts';
 import { parseFile } from '../helpers/parse.ts';
 import { fixtureBtf, layoutFor } from './helpers.ts';
-import { replayProgram } from '../../src-main/model/replay.ts';
-import { decodeState, rebuildFlat, replayFlat } from '../../src-main/model/step-store.ts';
-import type { LogRecord } from '../../src-main/ingest/verifier-log/records.ts';
+import { replayProgram } from '../../src-main/domain/model/replay.ts';
+import { decodeState, rebuildFlat, replayFlat } from '../../src-main/domain/model/step-store.ts';
+import type { LogRecord } from '../../src-main/domain/log/records.ts';
 
 const PROGS = ['local_kptr_stash', 'rbtree_add_remove', 'subprog_ok', 'list_push_pop', 'use_after_unlock', 'refcount_acquire'];
 

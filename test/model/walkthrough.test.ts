@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { join } from 'node:path';
 import { SHARED_EXAMPLES } from '../helpers/fixtures.ts';
 import { replayFile } from './helpers.ts';
-import type { ReplayResult } from '../../src-main/model/types.ts';
+import type { ReplayResult } from '../../src-main/domain/model/types.ts';
 
 function stepAfter(r: ReplayResult, insn: number, pathIndex?: number): number {
   const i = r.steps.findIndex((s) => s.insn === insn && (pathIndex === undefined || s.pathIndex === pathIndex));

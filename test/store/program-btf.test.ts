@@ -7,9 +7,10 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { openDatabase, DatabaseOpenError, type Db } from '../../src-main/store/db.ts';
 import { loadProgramBtf } from '../../src-main/store/program-btf.ts';
-import { ingestLog } from '../../src-main/services/ingest-service.ts';
-import { replayRun } from '../../src-main/services/replay-service.ts';
-import { loadBtfFile, summarizeBtf } from '../../src-main/ingest/btf/index.ts';
+import { ingestLog } from '../../src-main/app/ingest.ts';
+import { replayRun } from '../../src-main/app/replay.ts';
+import { summarizeBtf } from '../../src-main/domain/btf/index.ts';
+import { loadBtfFile } from '../../src-main/app/read-files.ts';
 import { LOGS_618 } from '../helpers/fixtures.ts';
 import { tempDir } from '../helpers/tmp.ts';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openDatabase, DatabaseOpenError, NewerDatabaseError } from '../../src-main/store/db.ts';
 import { latestVersion, loadMigrations } from '../../src-main/store/migrations.ts';
-import { ingestLog, IngestError } from '../../src-main/services/ingest-service.ts';
+import { ingestLog, IngestError } from '../../src-main/app/ingest.ts';
 import { getPrograms, listRuns, readLines, rebuildRecord, programOfLine } from '../../src-main/store/queries/runs.ts';
 import { LOGS_618 } from '../helpers/fixtures.ts';
 import { parseFile } from '../helpers/parse.ts';

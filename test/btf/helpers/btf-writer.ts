@@ -1,8 +1,8 @@
 // Test helper: a tiny BTF blob writer and ELF object writer, so tests can build exact binary inputs
 // (round trips, both endiannesses, split BTF, malformed records) without external tools.
 
-import type { Btf, BtfType } from '../../../src-main/ingest/btf/btf-types.ts';
-import type { RawBtf } from '../../../src-main/ingest/btf/raw-blob.ts';
+import type { Btf, BtfType } from '../../../src-main/domain/btf/btf-types.ts';
+import type { RawBtf } from '../../../src-main/domain/btf/raw-blob.ts';
 
 type Endian = 'little' | 'big';
 

@@ -1,0 +1,408 @@
+/**
+ * Streaming verifier-log parser: lines in, typed records and per-program summaries out.
+ *
+ * Contract: feed every line of a file, in order, to `push(line)`; call `finish()` once. The parser
+ * calls `sink.record(record, line)` exactly once per input line, in input order (a few free-text
+ * lines may be held back until the next line tells whether they are the kernel's error text), and
+ * `sink.program(summary)` once per program from `finish()`. Memory is bounded by the held-back lines
+ * (at most 4096 lines and 8 MiB) and the per-program summaries (kept to the end: a loader line
+ * after a program can still change its verdict), never by the log size. The number of programs is
+ * capped (`maxPrograms`, default 100 000, ~2.5 KB each): one more throws a `TooManyProgramsError`
+ * naming the line, so a crafted file of millions of one-line programs is refused, not a crash.
+ *
+ * It understands, in one pass and in any mix: raw kernel text (one or several programs; a new program
+ * starts after each `processed ...` line), libbpf/bpftool output with BEGIN/END brackets, veristat -v,
+ * and cilium/ebpf `%+v` / one-line errors. Program names come from the wrapper; raw kernel text gets
+ * `prog0`, `prog1`, … in order.
+ */
+import type { LineInfo } from './line-reader.ts';
+import type { LogRecord } from './records.ts';
+import { classifyKernelLine, type KernelLineBody } from './line-grammar.ts';
+import { errorClassOfLine } from './error-catalog.ts';
+import { ProgramState, type ProgramSummary, type Wrapper } from './program-state.ts';
+import {
+  errnoFromStrerror,
+  kernelTextOf,
+  matchBpftool,
+  matchCiliumHeader,
+  matchCiliumMarker,
+  matchCiliumSummary,
+  matchLibbpf,
+  matchLibbpfEnd,
+  matchVeristatHeader,
+  matchVeristatTable,
+} from './wrappers.ts';
+
+export interface LogSink {
+  record(rec: LogRecord, line: LineInfo): void;
+  program(summary: ProgramSummary): void;
+}
+
+export interface ParseTotals {
+  lines: number;
+  unknownLines: number;
+  programs: number;
+  /** The wrappers seen, e.g. ['libbpf'] for bpftool -d output. */
+  formats: Wrapper[];
+}
+
+/** Programs one file may hold (see the contract above). */
+export const MAX_PROGRAMS = 100_000;
+
+export class TooManyProgramsError extends Error {
+  constructor(
+    readonly line: number,
+    readonly limit: number,
+  ) {
+    super(`more than ${limit} programs in one file (program ${limit + 1} starts here); split the log and ingest the parts`);
+    this.name = 'TooManyProgramsError';
+  }
+}
+
+/** How many free-text lines may be held back before they are released as unknown. */
+const MAX_HELD = 4096;
+/** … and how many bytes of them (4096 free lines of 10 MB each must not sit in memory). */
+export const MAX_HELD_BYTES = 8 << 20;
+
+type Section =
+  | { kind: 'none' }
+  | { kind: 'raw'; prog: ProgramState }
+  | { kind: 'libbpf'; prog: ProgramState }
+  | { kind: 'btf-log' }
+  | { kind: 'veristat'; prog: ProgramState }
+  | { kind: 'cilium'; prog: ProgramState };
+
+interface Held {
+  line: LineInfo;
+  body: string;
+  prog: ProgramState | null;
+}
+
+export class LogParser {
+  private section: Section = { kind: 'none' };
+  private programs: ProgramState[] = [];
+  private byName = new Map<string, ProgramState>();
+  /** Loader lines about `name` refer to the newest program of that name. */
+  private latestByName = new Map<string, ProgramState>();
+  private held: Held[] = [];
+  private heldBytes = 0;
+  private wrapperSeen = new Set<Wrapper>();
+  private pendingLoader = new Map<string, { message: string; errno?: number }>();
+  private rawCount = 0;
+  private totals = { lines: 0, unknownLines: 0 };
+  /** The program that the last `processed` line closed in raw mode (later blank lines stay run-level). */
+  private closedRaw = false;
+
+  private readonly maxPrograms: number;
+
+  constructor(
+    private readonly sink: LogSink,
+    opts: { maxPrograms?: number } = {},
+  ) {
+    this.maxPrograms = opts.maxPrograms ?? MAX_PROGRAMS;
+  }
+
+  push(line: LineInfo): void {
+    this.totals.lines += 1;
+    const text = line.text;
+    const sec = this.section;
+
+    // Inside a libbpf bracket: everything is kernel text until the END marker.
+    if (sec.kind === 'libbpf') {
+      const end = matchLibbpfEnd(text);
+      if (end) {
+        if (end.before !== '') {
+          // The log's last line had no newline (a cut log): the line is that kernel line, and the
+          // END marker glued to it closes the program.
+          this.kernelLine(line, end.before, sec.prog);
+          this.flushHeld(false);
+        } else {
+          this.flushHeld(false);
+          this.emit({ kind: 'wrapper', tool: 'libbpf', event: 'end-log' }, line, sec.prog);
+        }
+        this.section = { kind: 'none' };
+        return;
+      }
+      this.kernelLine(line, text, sec.prog);
+      return;
+    }
+    if (sec.kind === 'btf-log') {
+      const lb = matchLibbpf(text);
+      if (lb?.event === 'btf-end' || text.startsWith('-- END BTF LOAD LOG')) {
+        this.emitLibbpf(line, lb ?? { message: text }, null);
+        this.section = { kind: 'none' };
+      } else {
+        this.emit({ kind: 'btf-log' }, line, null);
+      }
+      return;
+    }
+    if (sec.kind === 'cilium') {
+      if (text.startsWith('\t')) {
+        const inner = text.slice(1);
+        const mk = matchCiliumMarker(inner);
+        if (mk) {
+          this.flushHeld(false);
+          if (mk.truncated) sec.prog.wrapperTruncation = sec.prog.wrapperTruncation ?? 'tail';
+          if (mk.omitted !== undefined) sec.prog.wrapperTruncation = sec.prog.summary.lines <= 1 ? 'head' : 'tail';
+          this.emit({ kind: 'wrapper', tool: 'cilium', event: mk.truncated ? 'truncated' : 'omitted' }, line, sec.prog);
+          return;
+        }
+        const body = classifyKernelLine(kernelTextOf(inner));
+        // The class an error line gets from its text alone (what the store rebuilds).
+        if (body.kind === 'error') body.errorClass = errorClassOfLine(line.text);
+        this.kernelLineBody(line, body, sec.prog);
+        return;
+      }
+      this.flushHeld(true);
+      this.section = { kind: 'none' };
+      // fall through: this line is outside the cilium block
+    }
+
+    // Wrapper lines (any section other than a bracket).
+    const lb = matchLibbpf(text);
+    if (lb) {
+      this.wrapperSeen.add('libbpf');
+      // A loader line outside a bracket ends the kernel text before it: held free text is settled
+      // now (records stay in input order) and each program keeps one contiguous line range.
+      this.endOpenSection();
+      this.handleLibbpf(line, lb);
+      return;
+    }
+    const vh = text.charCodeAt(0) === 80 /* P */ ? matchVeristatHeader(text) : null;
+    if (vh) {
+      this.wrapperSeen.add('veristat');
+      this.endOpenSection();
+      const prog = this.openProgram(vh.prog, 'veristat', line.no);
+      prog.wrapperVerdict = vh.verdict;
+      this.section = { kind: 'veristat', prog };
+      this.emit({ kind: 'wrapper', tool: 'veristat', event: 'begin-log' }, line, prog);
+      return;
+    }
+    const cur = this.section;
+    if (cur.kind === 'none' || (cur.kind === 'veristat' && cur.prog.complete)) {
+      if (this.wrapperSeen.has('veristat') && matchVeristatTable(text)) {
+        this.endOpenSection();
+        this.emit({ kind: 'wrapper', tool: 'veristat', event: 'table' }, line, null);
+        return;
+      }
+      if (matchBpftool(text)) {
+        this.emit({ kind: 'wrapper', tool: 'bpftool' }, line, null);
+        return;
+      }
+      const ch = matchCiliumHeader(text);
+      if (ch) {
+        this.wrapperSeen.add('cilium');
+        this.endOpenSection();
+        const prog = this.openProgram(ch.prog ?? `prog${this.rawCount++}`, 'cilium', line.no);
+        prog.noteLoaderError(`load program: ${ch.errnoText}`, errnoFromStrerror(ch.errnoText));
+        this.section = { kind: 'cilium', prog };
+        this.emit({ kind: 'wrapper', tool: 'cilium', event: 'begin-log' }, line, prog);
+        return;
+      }
+      const cs = matchCiliumSummary(text);
+      if (cs) {
+        this.wrapperSeen.add('cilium');
+        this.endOpenSection();
+        const prog = this.openProgram(cs.prog ?? `prog${this.rawCount++}`, 'cilium', line.no);
+        prog.noteLoaderError(`load program: ${cs.errnoText}`, errnoFromStrerror(cs.errnoText));
+        prog.wrapperTruncation = 'summary-only';
+        this.emit({ kind: 'wrapper', tool: 'cilium', event: 'summary' }, line, prog);
+        // The summary's message is the kernel's last line(s), joined by ': '.
+        prog.addExternalError(cs.message);
+        return;
+      }
+    }
+
+    // Kernel text.
+    if (cur.kind === 'raw' || cur.kind === 'veristat') {
+      if (cur.prog.complete) {
+        // After `processed ...`: blank lines stay with the run; anything else starts a new program.
+        if (text.trim() === '') {
+          this.emit({ kind: 'blank' }, line, null);
+          return;
+        }
+        this.endOpenSection();
+      } else {
+        this.kernelLine(line, text, cur.prog);
+        return;
+      }
+    }
+    // No open program.
+    if (text.trim() === '') {
+      this.emit({ kind: 'blank' }, line, null);
+      return;
+    }
+    const body = classifyKernelLine(kernelTextOf(text));
+    const wrapped = this.wrapperSeen.size > 0;
+    if (wrapped && (body.kind === 'free' || body.kind === 'unknown')) {
+      // Text around a tool's output that is not kernel text: kept, counted as unknown.
+      this.emit({ kind: 'unknown' }, line, null);
+      return;
+    }
+    const prog = this.openProgram(`prog${this.rawCount++}`, 'raw', line.no);
+    this.section = { kind: 'raw', prog };
+    this.kernelLineBody(line, body, prog);
+  }
+
+  finish(): ParseTotals {
+    this.endOpenSection();
+    this.flushHeld(true);
+    // Loader failures for programs that never printed a log (e.g. a kfunc missing from the kernel).
+    for (const [name, info] of this.pendingLoader) {
+      const p = this.openProgram(name, 'libbpf', 0);
+      p.noteLoaderError(info.message, info.errno);
+    }
+    this.pendingLoader.clear();
+    for (const p of this.programs) this.sink.program(p.finish());
+    return {
+      lines: this.totals.lines,
+      unknownLines: this.totals.unknownLines,
+      programs: this.programs.length,
+      formats: this.wrapperSeen.size > 0 ? [...this.wrapperSeen] : ['raw'],
+    };
+  }
+
+  // --- helpers ---------------------------------------------------------------------------------
+
+  private handleLibbpf(line: LineInfo, lb: ReturnType<typeof matchLibbpf> & object): void {
+    switch (lb.event) {
+      case 'begin-log': {
+        this.endOpenSection();
+        const name = lb.progName ?? this.lastMentionedProg ?? `prog${this.rawCount++}`;
+        const prog = this.openProgram(name, 'libbpf', line.no);
+        const pending = this.pendingLoader.get(name);
+        if (pending) {
+          prog.noteLoaderError(pending.message, pending.errno);
+          this.pendingLoader.delete(name);
+        }
+        this.emitLibbpf(line, lb, prog);
+        this.section = { kind: 'libbpf', prog };
+        return;
+      }
+      case 'btf-begin':
+        this.endOpenSection();
+        this.emitLibbpf(line, lb, null);
+        this.section = { kind: 'btf-log' };
+        return;
+      case 'load-failed':
+      case 'failed-errno': {
+        const name = lb.progName ?? this.lastMentionedProg;
+        const errno = lb.errno ?? errnoFromStrerror(lb.message);
+        const prog = name !== undefined ? this.latestByName.get(name) : undefined;
+        if (prog) prog.noteLoaderError(lb.message, errno);
+        else if (name !== undefined) {
+          const prev = this.pendingLoader.get(name);
+          this.pendingLoader.set(name, { message: prev?.message ?? lb.message, errno: errno ?? prev?.errno });
+        }
+        // Loader lines stay run-level so that each program's lines are one contiguous range.
+        this.emitLibbpf(line, lb, null);
+        return;
+      }
+      case 'object-failed': {
+        // libbpf gave up before loading some programs (e.g. a kfunc missing from this kernel, 6.1):
+        // every program it found and never loaded is rejected with the loader's last complaint.
+        const reason = this.lastLoaderProblem ?? lb.message;
+        for (const name of this.foundPrograms) {
+          if (this.latestByName.has(name) || this.pendingLoader.has(name)) continue;
+          this.pendingLoader.set(name, { message: reason });
+        }
+        this.emitLibbpf(line, lb, null);
+        return;
+      }
+      default: {
+        if (lb.progName !== undefined) this.lastMentionedProg = lb.progName;
+        // Functions in `.text` are subprograms, loaded with the programs that call them.
+        const found = /^sec '(?!\.text')[^']*': found program '([^']+)'/.exec(lb.message);
+        if (found) this.foundPrograms.push(found[1] as string);
+        else if (/not found|failed|error|invalid|unsupported|cannot|can't/i.test(lb.message)) this.lastLoaderProblem = lb.message;
+        this.emitLibbpf(line, lb, null);
+      }
+    }
+  }
+
+  private lastMentionedProg: string | undefined;
+  /** Programs libbpf reported finding in the object (`sec '…': found program 'NAME'`), in order. */
+  private foundPrograms: string[] = [];
+  /** The last libbpf line that reads like a problem, the reason for an object that failed to load. */
+  private lastLoaderProblem: string | undefined;
+
+  private emitLibbpf(line: LineInfo, lb: { message: string; progName?: string; event?: string; errno?: number }, prog: ProgramState | null): void {
+    const rec: Record<string, unknown> = { kind: 'libbpf', message: lb.message };
+    if (lb.progName !== undefined) rec.progName = lb.progName;
+    if (lb.event !== undefined) rec.event = lb.event;
+    if (lb.errno !== undefined) rec.errno = lb.errno;
+    this.emit(rec as unknown as KernelLineBody, line, prog);
+  }
+
+  private openProgram(name: string, wrapper: Wrapper, firstLine: number): ProgramState {
+    // The same name twice in one file (e.g. a log pasted twice) gets `name#2`, `name#3`, …
+    if (this.programs.length >= this.maxPrograms) throw new TooManyProgramsError(firstLine || this.totals.lines, this.maxPrograms);
+    let unique = name;
+    for (let i = 2; this.byName.has(unique); i++) unique = `${name}#${i}`;
+    const p = new ProgramState(this.programs.length, unique, wrapper, firstLine);
+    this.programs.push(p);
+    this.byName.set(unique, p);
+    this.latestByName.set(name, p);
+    return p;
+  }
+
+  private endOpenSection(): void {
+    const sec = this.section;
+    if (sec.kind === 'raw' || sec.kind === 'veristat' || sec.kind === 'cilium' || sec.kind === 'libbpf') {
+      this.flushHeld(true);
+    }
+    this.section = { kind: 'none' };
+  }
+
+  private kernelLine(line: LineInfo, text: string, prog: ProgramState): void {
+    this.kernelLineBody(line, classifyKernelLine(kernelTextOf(text)), prog);
+  }
+
+  private kernelLineBody(line: LineInfo, body: KernelLineBody, prog: ProgramState): void {
+    if (body.kind === 'free') {
+      this.held.push({ line, body: line.text, prog });
+      this.heldBytes += line.raw.length;
+      if (this.held.length > MAX_HELD || this.heldBytes > MAX_HELD_BYTES) this.flushHeld(false);
+      return;
+    }
+    // A structured line: held free text before it is unknown — unless this is the statistics
+    // block, which follows the error text.
+    const endsProgram = body.kind === 'stats' || body.kind === 'stats-time' || body.kind === 'stats-stack';
+    if (this.held.length > 0) this.flushHeld(endsProgram);
+    this.emit(body, line, prog);
+  }
+
+  /** Release held free-text lines as error text (`asError`) or as unknown lines. */
+  private flushHeld(asError: boolean): void {
+    if (this.held.length === 0) return;
+    const held = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    this.flushing = true;
+    for (const h of held) {
+      // Free text is the kernel's error only inside a program that has verifier lines: a text
+      // file that is not a log does not become "errors".
+      const isError = asError && h.prog !== null && h.prog.hasStructure;
+      const errorClass = isError ? errorClassOfLine(h.line.text) : undefined;
+      this.emit(isError ? (errorClass !== undefined ? { kind: 'error', errorClass } : { kind: 'error' }) : { kind: 'unknown' }, h.line, h.prog);
+    }
+    this.flushing = false;
+  }
+
+  private flushing = false;
+
+  private emit(body: KernelLineBody | { kind: 'unknown' }, line: LineInfo, prog: ProgramState | null): void {
+    // Records leave in line order: free text still held back (waiting to learn whether it is the
+    // kernel's error) goes first — as error text if its program has verifier lines.
+    if (!this.flushing && this.held.length > 0) this.flushHeld(true);
+    // Bodies are fresh objects from the grammar: completing them in place is much cheaper than a
+    // spread copy on the hot path (millions of lines).
+    const rec = body as unknown as LogRecord;
+    rec.line = line.no;
+    rec.text = line.text;
+    rec.program = prog ? prog.summary.index : -1;
+    if (rec.kind === 'unknown') this.totals.unknownLines += 1;
+    if (prog) prog.add(rec);
+    this.sink.record(rec, line);
+  }
+}

@@ -1,0 +1,446 @@
+/**
+ * The `kptrscope` command line. A contract other tools rely on: commands, flags and `--json` shapes
+ * are fixed by the issues; add, don't rename.
+ *
+ *   kptrscope ingest <log>... [--btf <file>]... [--kernel <release>] [--db <path>] [--json]
+ *   kptrscope runs [--db <path>] [--json]
+ *   kptrscope show <run-id> [--program <name>] [--kind <k,...>] [--db <path>] [--json]
+ *
+ * stdout carries results only (one JSON document with --json); progress and errors go to stderr.
+ * Exit status: 0 ok, 1 bad input or a failed ingest (each file is all-or-nothing), 2 usage error.
+ */
+import { Command, CommanderError } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import { defaultStoreLocation } from '../../store/open-store.ts';
+import type { Store } from '../../store/types.ts';
+import { ingestLog, replayLog, type IngestResult } from '../../app/ingest.ts';
+import { RECORD_KINDS, kindFromCode, type RecordKind } from '../../domain/log/records.ts';
+import { recordFromStored } from '../../domain/log/stored-lines.ts';
+import { programOfLine } from '../../domain/log/program-ranges.ts';
+import type { ProgramSummary } from '../../domain/log/program-state.ts';
+import { createProgressBar } from './progress.ts';
+import { collect, programJson } from './json-shapes.ts';
+import { registerCaptureCommand } from './capture-command.ts';
+import { registerExportCommand, planCompareExport, writeCompareExport, ExportUsageError } from './export-command.ts';
+import { compareRuns, METRICS, type Comparison } from '../../app/compare.ts';
+import { registerServeCommand } from './serve-command.ts';
+import { replayRun, type ProgramReplay, type ReplayRunResult } from '../../app/replay.ts';
+import { isKnownError, UsageError, withStore, type CliIo } from './io.ts';
+
+export type { CliIo };
+
+const defaultIo: CliIo = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  stderrIsTty: Boolean(process.stderr.isTTY),
+};
+
+function fmtProgramLine(p: ProgramSummary): string {
+  const parts = [
+    `  ${p.name.padEnd(24)} ${p.verdict.padEnd(9)}`,
+    p.verdict === 'rejected' && p.failInsn !== null ? `insn ${p.failInsn}` : '',
+    p.stats.insnsProcessed !== undefined ? `processed ${p.stats.insnsProcessed}` : '',
+    `lines ${p.lines}`,
+    `unknown ${p.unknownLines}`,
+    p.truncation ? `(truncated: ${p.truncation === 'head' ? 'head lost' : p.truncation === 'tail' ? 'tail lost' : p.truncation})` : '',
+  ].filter((s) => s !== '');
+  let s = parts.join('  ') + '\n';
+  if (p.error) s += p.error.split('\n').map((l, i) => `      ${i === 0 ? 'error: ' : '       '}${l}\n`).join('');
+  else if (p.loaderError && p.verdict !== 'accepted') s += `      loader: ${p.loaderError}\n`;
+  return s;
+}
+
+async function cmdIngest(
+  io: CliIo,
+  logs: string[],
+  o: { btf?: string[]; kernel?: string; db?: string; json?: boolean; chunkSize?: string; replay?: boolean },
+): Promise<number> {
+  const btf = o.btf ?? [];
+  // --btf pairs with the logs in order when there is one per log; otherwise every BTF goes with every log.
+  const paired = btf.length === logs.length && logs.length > 1;
+  const results: IngestResult[] = [];
+  const errors: { file: string; message: string }[] = [];
+  await withStore(o.db, async (store) => {
+    for (const [i, log] of logs.entries()) {
+      let size = 0;
+      try {
+        size = statSync(log).size;
+      } catch {
+        /* reported by ingestLog */
+      }
+      const bar = size > 4 * 1024 * 1024 && (io.stderrIsTty || process.env.KPTRSCOPE_PROGRESS === '1') ? createProgressBar(io.err, log, size) : null;
+      try {
+        const r = await ingestLog(store, log, {
+          btf: paired ? [btf[i] as string] : btf,
+          kernel: o.kernel ?? null,
+          ...(o.replay ? { replay: {} } : {}),
+          chunkSize: o.chunkSize ? Number(o.chunkSize) : undefined,
+          onProgress: bar ? (p) => bar.update(p.bytesRead) : undefined,
+        });
+        bar?.done();
+        results.push(r);
+        if (!o.json) {
+          io.out(
+            `run ${r.runId}  ${r.source}${r.kernel ? `  kernel ${r.kernel}` : ''}  ${r.lines} lines, ${r.unknownLines} unknown` +
+              `${r.duplicate ? '  (already ingested: same content)' : ''}\n`,
+          );
+          for (const p of r.programs) io.out(fmtProgramLine(p));
+          for (const b of r.btf) io.out(`  btf ${b.id}: ${b.source} (${b.format}, ${b.typeCount} types)\n`);
+        }
+      } catch (e) {
+        bar?.done();
+        if (!isKnownError(e)) throw e;
+        errors.push({ file: log, message: e.message });
+        io.err(`kptrscope: ${e.message}\n`);
+      }
+    }
+  });
+  if (o.json) {
+    const doc: Record<string, unknown> = {
+      runs: results.map((r) => ({
+        id: r.runId,
+        source: r.source,
+        kernel: r.kernel,
+        duplicate: r.duplicate,
+        lines: r.lines,
+        unknownLines: r.unknownLines,
+        programs: r.programs.map(programJson),
+        btf: r.btf.map((b) => ({ id: b.id, source: b.source, format: b.format, types: b.typeCount })),
+      })),
+    };
+    if (errors.length > 0) doc.errors = errors;
+    io.out(JSON.stringify(doc, null, 2) + '\n');
+  }
+  return errors.length > 0 ? 1 : 0;
+}
+
+function cmdRuns(io: CliIo, o: { db?: string; json?: boolean }): Promise<number> {
+  return withStore(o.db, async (store) => {
+    const runs = [];
+    for (const r of await store.listRuns()) runs.push({ run: r, programs: await store.getPrograms(r.id) });
+    if (o.json) {
+      io.out(
+        JSON.stringify(
+          {
+            runs: runs.map(({ run, programs }) => ({
+              id: run.id,
+              source: run.source,
+              kernel: run.kernel,
+              createdAt: run.createdAt,
+              lines: run.lines,
+              unknownLines: run.unknownLines,
+              formats: run.formats,
+              programs: programs.map(programJson),
+            })),
+          },
+          null,
+          2,
+        ) + '\n',
+      );
+    } else if (runs.length === 0) {
+      io.out('no runs yet: kptrscope ingest <log> [--btf <file>]\n');
+    } else {
+      for (const { run, programs } of runs) {
+        const verdicts = programs.map((p) => `${p.name}:${p.verdict}`).join(' ');
+        io.out(`${String(run.id).padStart(4)}  ${run.createdAt.slice(0, 19).replace('T', ' ')}  ${run.kernel ?? '-'}  ${run.sourceName}  ${verdicts}\n`);
+      }
+    }
+    return 0;
+  });
+}
+
+async function* storedLines(store: Store, runId: number, from?: number, count?: number) {
+  for await (const batch of store.readLines(runId, from, count)) yield* batch;
+}
+
+function cmdShow(io: CliIo, runIdText: string, o: { program?: string; kind?: string; db?: string; json?: boolean }): Promise<number> {
+  const runId = Number(runIdText);
+  if (!Number.isInteger(runId) || runId <= 0) throw new UsageError(`run id must be a positive integer, got "${runIdText}"`);
+  const kinds = o.kind ? new Set(o.kind.split(',').map((k) => k.trim())) : null;
+  if (kinds) {
+    for (const k of kinds) if (!(RECORD_KINDS as readonly string[]).includes(k)) throw new UsageError(`unknown record kind "${k}" (one of: ${RECORD_KINDS.join(', ')})`);
+  }
+  return withStore(o.db, async (store) => {
+    const run = await store.getRun(runId);
+    if (!run) throw new UsageError(`no run ${runId} in this database (see: kptrscope runs)`);
+    const programs = await store.getPrograms(runId);
+    const selected = o.program ? programs.filter((p) => p.name === o.program) : programs;
+    if (o.program && selected.length === 0) {
+      throw new UsageError(`run ${runId} has no program "${o.program}" (programs: ${programs.map((p) => p.name).join(', ') || 'none'})`);
+    }
+    const wanted = (code: number) => !kinds || kinds.has(kindFromCode(code));
+    if (o.json) {
+      // Streamed: a run can hold millions of records.
+      io.out(`{"run":${JSON.stringify({ id: run.id, source: run.source, kernel: run.kernel, lines: run.lines, unknownLines: run.unknownLines, formats: run.formats })},"programs":[`);
+      for (const [pi, p] of selected.entries()) {
+        io.out(`${pi > 0 ? ',' : ''}\n{"program":${JSON.stringify({ ...programJson(p), index: p.index, firstLine: p.firstLine, lastLine: p.lastLine, stats: p.stats, errorClasses: p.errorClasses, logLevel: p.logLevel, kernelHints: p.kernelHints, wrapper: p.wrapper })},"records":[`);
+        let first = true;
+        if (p.lines > 0) {
+          for await (const l of storedLines(store, runId, p.firstLine, p.lastLine - p.firstLine + 1)) {
+            if (!wanted(l.kind)) continue;
+            io.out(`${first ? '' : ','}\n${JSON.stringify(recordFromStored(l, p.index))}`);
+            first = false;
+          }
+        }
+        io.out(']}');
+      }
+      io.out('\n]}\n');
+      return 0;
+    }
+    io.out(`run ${run.id}  ${run.source}  ${run.lines} lines, ${run.unknownLines} unknown${run.kernel ? `, kernel ${run.kernel}` : ''}\n`);
+    if (o.program) {
+      for (const p of selected) {
+        io.out(fmtProgramLine(p));
+        for await (const l of storedLines(store, runId, p.firstLine, p.lastLine - p.firstLine + 1)) {
+          if (wanted(l.kind)) io.out(`${String(l.line).padStart(7)} ${kindFromCode(l.kind).padEnd(16)} ${l.text}\n`);
+        }
+      }
+    } else {
+      for (const p of programs) io.out(fmtProgramLine(p));
+      for await (const l of storedLines(store, runId)) {
+        if (wanted(l.kind)) io.out(`${String(l.line).padStart(7)} ${kindFromCode(l.kind).padEnd(16)} ${programOfLine(programs, l.line) >= 0 ? '' : '(run) '}${l.text}\n`);
+      }
+    }
+    return 0;
+  });
+}
+
+function objectLabel(pr: ProgramReplay, id: number | undefined): string {
+  const o = pr.objects.find((x) => x.id === id);
+  if (!o) return id === undefined ? '-' : `obj${id}`;
+  return `${o.type}${o.refId !== undefined ? `#${o.refId}` : ''}`;
+}
+
+function replayJson(r: ReplayRunResult) {
+  return {
+    runId: r.runId,
+    kernelProfile: r.kernelProfile,
+    programs: r.programs.map((pr) => ({
+      name: pr.program.name,
+      kernelVerdict: pr.program.verdict,
+      modelVerdict: pr.replay.modelVerdict,
+      agree: pr.agree,
+      failInsn: pr.replay.failInsn,
+      kernelFailInsn: pr.program.failInsn,
+      finding: pr.replay.finding
+        ? {
+            kind: pr.replay.finding.kind,
+            insn: pr.replay.finding.insn,
+            objects: pr.replay.finding.objects,
+            explanation: pr.replay.finding.explanation,
+            path: pr.replay.finding.path,
+            ...(pr.replay.finding.kernelText !== undefined ? { kernelText: pr.replay.finding.kernelText } : {}),
+          }
+        : null,
+      divergences: pr.divergences.length,
+      divergenceList: pr.divergences,
+      events: pr.events.map((e) => ({ insn: e.insn, kind: e.kind, object: e.object, from: e.from, to: e.to, objectLabel: objectLabel(pr, e.object) })),
+      objects: pr.objects.map((o) => ({ id: o.id, refId: o.refId ?? null, type: o.type, origin: o.origin, local: o.local, allocInsn: o.allocInsn, endInsn: o.endInsn ?? null, endKind: o.endKind ?? null })),
+    })),
+  };
+}
+
+function printReplay(io: CliIo, r: ReplayRunResult, source: string): void {
+  io.out(`run ${r.runId}  ${source}  kernel profile ${r.kernelProfile}\n`);
+  for (const pr of r.programs) {
+    const agree = pr.agree === null ? 'kernel verdict incomplete' : pr.agree ? 'agree' : 'DISAGREE';
+    io.out(`\n${pr.program.name}: kernel ${pr.program.verdict}${pr.program.failInsn !== null ? ` at insn ${pr.program.failInsn}` : ''}, model ${pr.replay.modelVerdict}${pr.replay.failInsn !== null ? ` at insn ${pr.replay.failInsn}` : ''} (${agree}), ${pr.divergences.length} divergence(s)\n`);
+    if (pr.events.length > 0) {
+      io.out(`  ${'insn'.padStart(6)}  ${'event'.padEnd(10)} ${'object'.padEnd(22)} from → to\n`);
+      for (const e of pr.events) {
+        io.out(`  ${String(e.insn).padStart(6)}  ${e.kind.padEnd(10)} ${objectLabel(pr, e.object).padEnd(22)} ${e.from ?? '—'} → ${e.to ?? '—'}\n`);
+      }
+    }
+    for (const d of pr.divergences.slice(0, 20)) io.out(`  divergence at insn ${d.insn} (line ${d.line}) ${d.what}: model ${d.model}, kernel ${d.kernel}\n`);
+    if (pr.divergences.length > 20) io.out(`  … ${pr.divergences.length - 20} more divergences (--json lists them all)\n`);
+    if (pr.replay.finding) io.out(`  finding (${pr.replay.finding.kind}, insn ${pr.replay.finding.insn}): ${pr.replay.finding.explanation}\n`);
+  }
+}
+
+async function cmdReplay(
+  io: CliIo,
+  target: string,
+  o: { btf?: string[]; kernel?: string; kernelProfile?: string; db?: string; json?: boolean; force?: boolean },
+): Promise<number> {
+  return withStore(o.db, async (store) => {
+    let result: ReplayRunResult;
+    let source: string;
+    if (/^\d+$/.test(target) && !existsSync(target)) {
+      if (o.btf?.length) throw new UsageError('--btf goes with a log file; a stored run already has its BTF');
+      result = await replayRun(store, Number(target), { kernelProfile: o.kernelProfile, force: o.force ?? false });
+      source = (await store.getRun(Number(target)))?.source ?? target;
+    } else {
+      const r = await replayLog(store, target, { btf: o.btf ?? [], kernel: o.kernel ?? null, kernelProfile: o.kernelProfile });
+      result = r.replay;
+      source = r.ingest.source;
+    }
+    if (o.json) io.out(JSON.stringify(replayJson(result), null, 2) + '\n');
+    else printReplay(io, result, source);
+    return 0;
+  });
+}
+
+const METRIC_LABELS: Record<(typeof METRICS)[number], string> = {
+  insnsProcessed: 'Insns',
+  maxStatesPerInsn: 'Max states per insn',
+  totalStates: 'Total states',
+  peakStates: 'Peak states',
+  verificationUsec: 'Duration (us)',
+  stackDepth: 'Stack depth',
+};
+
+function printComparison(io: CliIo, c: Comparison): void {
+  io.out(`A: run ${c.a.run}  ${c.a.source}${c.a.kernel ? `  (kernel ${c.a.kernel})` : ''}\n`);
+  io.out(`B: run ${c.b.run}  ${c.b.source}${c.b.kernel ? `  (kernel ${c.b.kernel})` : ''}\n`);
+  for (const p of c.programs) {
+    io.out(`\n${p.name}${p.matchedBy === 'position' ? ' (matched by position)' : ''}\n`);
+    const rows: string[][] = [['', 'A', 'B', 'DIFF', '%']];
+    rows.push(['Verdict', p.a.verdict, p.b.verdict, p.delta.verdict ?? '', '']);
+    for (const m of METRICS) {
+      const d = p.delta[m];
+      rows.push([METRIC_LABELS[m], String(p.a[m] ?? '-'), String(p.b[m] ?? '-'), d ? (d.abs > 0 ? `+${d.abs}` : String(d.abs)) : '', d?.pct !== null && d?.pct !== undefined ? `${d.pct > 0 ? '+' : ''}${d.pct.toFixed(2)}%` : '']);
+    }
+    const w = rows[0]!.map((_, k) => Math.max(...rows.map((r) => (r[k] ?? '').length)));
+    for (const r of rows) io.out('  ' + r.map((x, k) => (k === 0 ? x.padEnd(w[k]!) : x.padStart(w[k]!))).join('  ') + '\n');
+    const fd = p.firstDivergence;
+    if (fd) {
+      io.out(`  first divergence: ${fd.reason}\n`);
+      for (const [side, pt] of [['A', fd.a], ['B', fd.b]] as const) {
+        io.out(`    ${side}: ${pt.insn === null ? 'walk ended' : `step ${pt.step}, insn ${pt.insn} (line ${pt.line}) ${pt.asm}`}${pt.source ? `  ; ${pt.source}` : ''}${pt.events.length ? `  [${pt.events.join('; ')}]` : ''}\n`);
+      }
+    } else io.out('  the two walks do not diverge\n');
+    for (const [side, f] of [['A', p.a.finding], ['B', p.b.finding]] as const) if (f) io.out(`  finding ${side} (${f.kind}, insn ${f.insn}): ${f.explanation}\n`);
+  }
+  if (c.unmatched.a.length || c.unmatched.b.length) io.out(`\nunmatched: A ${c.unmatched.a.join(', ') || '-'}; B ${c.unmatched.b.join(', ') || '-'}\n`);
+}
+
+async function resolveRun(store: Store, target: string, btf: string[], kernelProfile: string | undefined): Promise<number> {
+  if (/^\d+$/.test(target) && !existsSync(target)) {
+    if (!(await store.getRun(Number(target)))) throw new UsageError(`no run ${target} in this database (see: kptrscope runs)`);
+    return Number(target);
+  }
+  const r = await replayLog(store, target, { btf, kernelProfile });
+  return r.ingest.runId;
+}
+
+async function cmdCompare(
+  io: CliIo,
+  a: string,
+  b: string,
+  o: { btf?: string[]; kernelProfile?: string; db?: string; json?: boolean; format?: string; output?: string },
+): Promise<number> {
+  const plan = planCompareExport(o);
+  const btf = o.btf ?? [];
+  return withStore(o.db, async (store) => {
+    // --btf pairs with the logs in order: the first with a, the second with b (one alone goes with both).
+    const btfA = btf.length >= 2 ? [btf[0] as string] : btf;
+    const btfB = btf.length >= 2 ? [btf[1] as string] : btf;
+    const runA = await resolveRun(store, a, btfA, o.kernelProfile);
+    const runB = await resolveRun(store, b, btfB, o.kernelProfile);
+    const c = await compareRuns(store, runA, runB, { kernelProfile: o.kernelProfile });
+    if (plan) {
+      writeCompareExport(io, c, plan);
+      return 0;
+    }
+    if (o.json) io.out(JSON.stringify(c, null, 2) + '\n');
+    else printComparison(io, c);
+    return 0;
+  });
+}
+
+
+export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  let status = 0;
+  const program = new Command('kptrscope')
+    .description('Open BPF verifier logs and BTF, store them, and replay kptr ownership.')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .showHelpAfterError();
+
+  program
+    .command('ingest')
+    .description('ingest verifier logs (raw kernel text, bpftool -d/libbpf, veristat -v, cilium/ebpf) and their BTF')
+    .argument('<log...>', 'log files')
+    .option('--btf <file>', 'BTF of the program: bpftool btf dump text or -j JSON, raw .BTF blob, or the .bpf.o (repeatable)', collect)
+    .option('--kernel <release>', 'kernel release the log comes from, e.g. 6.18.4')
+    .option('--db <path>', `database file (default: ${defaultStoreLocation()})`)
+    .option('--json', 'print one JSON document on stdout')
+    .option('--replay', 'also replay every program through the ownership model (in the same pass; see: kptrscope replay)')
+    .addOption(new Command().createOption('--chunk-size <bytes>', 'read chunk size (testing)').hideHelp())
+    .action(async (logs: string[], o) => {
+      status = await cmdIngest(io, logs, o);
+    });
+
+  program
+    .command('runs')
+    .description('list the stored runs')
+    .option('--db <path>', 'database file')
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (o) => {
+      status = await cmdRuns(io, o);
+    });
+
+  program
+    .command('show')
+    .description("print a stored run's programs and parsed records")
+    .argument('<run-id>', 'run id (see: kptrscope runs)')
+    .option('--program <name>', 'only this program')
+    .option('--kind <kinds>', `only these record kinds, comma-separated (${RECORD_KINDS.join(', ')})`)
+    .option('--db <path>', 'database file')
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (runId: string, o) => {
+      status = await cmdShow(io, runId, o);
+    });
+
+  program
+    .command('replay')
+    .description("replay a log (ingested first) or a stored run through the ownership model and check it against the kernel")
+    .argument('<log|run-id>', 'a log file, or the id of a stored run')
+    .option('--btf <file>', 'BTF of the program (with a log file; repeatable)', collect)
+    .option('--kernel <release>', 'kernel release the log comes from (with a log file)')
+    .option('--kernel-profile <x.y>', "re-judge under an older kernel's rules, e.g. 6.6 (default: newest)")
+    .option('--force', 'replay again even if a stored replay exists')
+    .option('--db <path>', 'database file')
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (target: string, o) => {
+      status = await cmdReplay(io, target, o);
+    });
+
+  program
+    .command('compare')
+    .description('compare two runs side by side: kernel figures with deltas, where the walks part ways, both findings')
+    .argument('<a>', 'a log file or a stored run id')
+    .argument('<b>', 'a log file or a stored run id')
+    .option('--btf <file>', 'BTF for the logs, paired in order (repeatable)', collect)
+    .option('--kernel-profile <x.y>', 'kernel profile for the replays (default: newest)')
+    .option('--format <md|csv>', 'write the comparison as Markdown or CSV (with -o)')
+    .option('-o, --output <file>', 'file to write the comparison to (with --format)')
+    .option('--db <path>', 'database file')
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (a: string, b: string, o) => {
+      status = await cmdCompare(io, a, b, o);
+    });
+
+  registerExportCommand(program, io, (c) => (status = c));
+  registerCaptureCommand(program, io, (c) => (status = c));
+  registerServeCommand(program, io, (c) => (status = c));
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof UsageError || e instanceof ExportUsageError) {
+      io.err(`kptrscope: ${e.message}\n`);
+      return 2;
+    }
+    if (isKnownError(e)) {
+      io.err(`kptrscope: ${e.message}\n`);
+      return 1;
+    }
+    io.err(`kptrscope: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    return 70;
+  }
+  return status;
+}
