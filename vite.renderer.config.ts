@@ -7,7 +7,7 @@
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { fileURLToPath } from 'node:url';
-import { CSP_META } from './src-main/api/csp.ts';
+import { CSP_META } from './src-main/hosts/csp.ts';
 
 const root = fileURLToPath(new URL('./src-renderer/', import.meta.url));
 

@@ -12,7 +12,7 @@ import ELK from 'elkjs/lib/elk-api.js';
 import type { ElkNode } from 'elkjs/lib/elk-api.js';
 import elkWorkerUrl from 'elkjs/lib/elk-worker.min.js?url';
 import { linkHorizontal } from 'd3';
-import type { GraphNode, GraphSnapshot } from '../../src-main/api/contract.ts';
+import type { GraphNode, GraphSnapshot } from '../../src-main/contract/contract.ts';
 
 export interface Box {
   x: number;

@@ -3,7 +3,7 @@
  * (`window.kptrscope`) or, in the browser host, built here over fetch + EventSource. `makeClient`
  * turns either into the typed `Client` (one async function per contract method).
  */
-import type { AppEvent, ApiErrorBody, Bridge, Client, FileRef, Method } from '../../src-main/api/contract.ts';
+import type { AppEvent, ApiErrorBody, Bridge, Client, FileRef, Method } from '../../src-main/contract/contract.ts';
 
 export class ApiError extends Error {
   constructor(

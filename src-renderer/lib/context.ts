@@ -3,7 +3,7 @@
  * transport (for uploads / dropped-file paths), and the host's info.
  */
 import { getContext, setContext } from 'svelte';
-import type { AppInfo, Client } from '../../src-main/api/contract.ts';
+import type { AppInfo, Client } from '../../src-main/contract/contract.ts';
 import type { Transport } from './bridge.ts';
 
 export interface AppContext {

@@ -4,7 +4,7 @@
  * (`saveExport`); in the browser host the page gets the bytes (`renderExport`, base64) and saves
  * them with a download link — nothing is written on the server.
  */
-import type { ExportRequest } from '../../src-main/api/contract.ts';
+import type { ExportRequest } from '../../src-main/contract/contract.ts';
 import type { AppContext } from './context.ts';
 
 /** Export `what`; resolves to a one-line status for the user ('' when the dialog was cancelled). */

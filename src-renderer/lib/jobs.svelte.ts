@@ -2,7 +2,7 @@
  * Ingest jobs this window knows about (from contract events): progress, result, error. Jobs started
  * here open their run when they finish.
  */
-import type { AppEvent } from '../../src-main/api/contract.ts';
+import type { AppEvent } from '../../src-main/contract/contract.ts';
 
 export interface Job {
   id: string;

@@ -2,7 +2,7 @@
  * Opening files from the renderer: split picked/dropped files into logs and BTF, turn them into
  * FileRefs (uploads in the browser host, paths in Electron), and start one ingest per log.
  */
-import type { Client, FileRef } from '../../src-main/api/contract.ts';
+import type { Client, FileRef } from '../../src-main/contract/contract.ts';
 import type { Transport } from './bridge.ts';
 import { isBtfName } from './format.ts';
 import { jobs, type Job } from './jobs.svelte.ts';

@@ -4,7 +4,7 @@
  * bumped when a window arrives so the pane re-renders; a view change (program, fold) means a new
  * RowCache.
  */
-import type { LogLine, LogWindow } from '../../src-main/api/contract.ts';
+import type { LogLine, LogWindow } from '../../src-main/contract/contract.ts';
 
 export const WINDOW = 256;
 const MAX_WINDOWS = 48;

@@ -8,9 +8,9 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveAppFile } from '../../src-main/api/app-files.ts';
-import { isAppUrl, serveApp } from '../../src-main/electron/app-protocol.ts';
-import { CSP_DIRECTIVES, PERMISSIONS_POLICY } from '../../src-main/api/csp.ts';
+import { resolveAppFile } from '../../src-main/hosts/app-files.ts';
+import { isAppUrl, serveApp } from '../../src-main/hosts/electron/app-protocol.ts';
+import { CSP_DIRECTIVES, PERMISSIONS_POLICY } from '../../src-main/hosts/csp.ts';
 
 let root: string;
 let outside: string;

@@ -9,8 +9,8 @@ import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
-import { startBrowserHost, safeFileName, type BrowserHost } from '../../src-main/browser-host.ts';
-import type { AppEvent } from '../../src-main/api/contract.ts';
+import { startBrowserHost, safeFileName, type BrowserHost } from '../../src-main/hosts/browser/browser-host.ts';
+import type { AppEvent } from '../../src-main/contract/contract.ts';
 
 const FIX = join(__dirname, '..', 'fixtures', 'logs', '6.18');
 let host: BrowserHost;

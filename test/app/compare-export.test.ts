@@ -9,11 +9,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Db } from '../../src-main/store/db.ts';
-import { ingestLog } from '../../src-main/services/ingest-service.ts';
-import { createStoreHandlers } from '../../src-main/services/app-service.ts';
-import { alignRuns, compareRuns } from '../../src-main/services/compare-service.ts';
-import { dispatch } from '../../src-main/api/dispatch.ts';
-import type { Handlers, StoreMethod } from '../../src-main/api/contract.ts';
+import { ingestLog } from '../../src-main/app/ingest.ts';
+import { createStoreHandlers } from '../../src-main/app/library.ts';
+import { alignRuns, compareRuns } from '../../src-main/app/compare.ts';
+import { dispatch } from '../../src-main/contract/dispatch.ts';
+import type { Handlers, StoreMethod } from '../../src-main/contract/contract.ts';
 
 const FIX = join(__dirname, '..', 'fixtures', 'logs', '6.18');
 let db: Db;

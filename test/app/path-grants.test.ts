@@ -4,7 +4,7 @@
  * test/e2e/electron.spec.ts where the Electron binary exists.
  */
 import { describe, it, expect } from 'vitest';
-import { PathGrants } from '../../src-main/electron/path-grants.ts';
+import { PathGrants } from '../../src-main/hosts/electron/path-grants.ts';
 
 describe('PathGrants', () => {
   it('allows exactly the granted absolute paths, after normalising', () => {

@@ -11,9 +11,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../src-main/store/db.ts';
-import { ingestLog } from '../../src-main/services/ingest-service.ts';
-import { StoreClient } from '../../src-main/api/worker-client.ts';
-import type { RunInfo } from '../../src-main/api/contract.ts';
+import { ingestLog } from '../../src-main/app/ingest.ts';
+import { StoreClient } from '../../src-main/hosts/worker/worker-client.ts';
+import type { RunInfo } from '../../src-main/contract/contract.ts';
 
 const FIX = join(__dirname, '..', 'fixtures', 'logs', '6.18');
 let client: StoreClient;

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, startHost, call, type Host } from './helpers/host.ts';
-import type { CompareResult } from '../../src-main/api/contract.ts';
+import type { CompareResult } from '../../src-main/contract/contract.ts';
 
 const FIX = join(REPO, 'test', 'fixtures', 'logs', '6.18');
 const SHOTS = join(REPO, 'test-results', 'e2e');

@@ -13,7 +13,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src-main/cli.ts';
+import { main } from '../../src-main/hosts/cli/main.ts';
 
 export const REPO = join(import.meta.dirname, '..', '..');
 const LOGS = 'test/fixtures/logs';

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openDatabase, DatabaseOpenError, NewerDatabaseError, type Db } from '../../src-main/store/db.ts';
 import { getPrograms, listRuns, readLines, rebuildRecord } from '../../src-main/store/queries/runs.ts';
-import { KIND_CODES, type LogRecord } from '../../src-main/ingest/verifier-log/records.ts';
+import { KIND_CODES, type LogRecord } from '../../src-main/domain/log/records.ts';
 import { listReplays, loadDivergences, loadEvents, loadObjects, loadReplayState, loadSteps } from '../../src-main/store/replay-store.ts';
-import { ingestLog, IngestError } from '../../src-main/services/ingest-service.ts';
-import { replayRun } from '../../src-main/services/replay-service.ts';
+import { ingestLog, IngestError } from '../../src-main/app/ingest.ts';
+import { replayRun } from '../../src-main/app/replay.ts';
 import { LOGS_618 } from '../helpers/fixtures.ts';
 import { tempDir } from '../helpers/tmp.ts';
 

@@ -4,7 +4,7 @@
 // the reference) and stay fast on long lines.
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { matchCiliumHeader, matchCiliumSummary, matchVeristatTable } from '../../src-main/ingest/verifier-log/wrappers.ts';
+import { matchCiliumHeader, matchCiliumSummary, matchVeristatTable } from '../../src-main/domain/log/wrappers.ts';
 import { FUZZ_SEED } from './fuzz-lib.ts';
 
 // The original forms (quadratic on hostile input, fine on short strings).

@@ -4,11 +4,11 @@
 // describing 16 million special fields, free-text lines held without a byte bound.
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { MAX_SLOT_NESTING, parseState, parseValue, type RegValue } from '../../src-main/ingest/verifier-log/reg-state.ts';
-import { parseBtfText, summarizeBtf, MAX_FIELDS_PER_OBJECT } from '../../src-main/ingest/btf/index.ts';
-import { LogParser, MAX_HELD_BYTES } from '../../src-main/ingest/verifier-log/log-parser.ts';
-import type { LogRecord } from '../../src-main/ingest/verifier-log/records.ts';
-import type { ProgramSummary } from '../../src-main/ingest/verifier-log/program-state.ts';
+import { MAX_SLOT_NESTING, parseState, parseValue, type RegValue } from '../../src-main/domain/log/reg-state.ts';
+import { parseBtfText, summarizeBtf, MAX_FIELDS_PER_OBJECT } from '../../src-main/domain/btf/index.ts';
+import { LogParser, MAX_HELD_BYTES } from '../../src-main/domain/log/log-parser.ts';
+import type { LogRecord } from '../../src-main/domain/log/records.ts';
+import type { ProgramSummary } from '../../src-main/domain/log/program-state.ts';
 import { programOfLine } from '../../src-main/store/queries/runs.ts';
 import { FUZZ_SEED, checkStore, expectedLines, parseChunked, type Seeds } from './fuzz-lib.ts';
 

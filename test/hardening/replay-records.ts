@@ -3,8 +3,8 @@
  * (one program) with the Replayer and prints a one-line summary. A hang or a V8 abort then fails
  * the test instead of taking the test runner down.
  */
-import { Replayer } from '../../src-main/model/index.ts';
-import type { LogRecord } from '../../src-main/ingest/verifier-log/records.ts';
+import { Replayer } from '../../src-main/domain/model/index.ts';
+import type { LogRecord } from '../../src-main/domain/log/records.ts';
 
 const records = JSON.parse(process.argv[2] ?? '[]') as LogRecord[];
 const rp = new Replayer({});

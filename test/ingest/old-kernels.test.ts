@@ -3,7 +3,7 @@
 // instruction and old precision lines, 6.1–6.6 lines without `@ file:line`, 6.4 kptr loads.
 import { describe, it, expect } from 'vitest';
 import { parseText } from '../helpers/parse.ts';
-import { classifyKernelLine } from '../../src-main/ingest/verifier-log/line-grammar.ts';
+import { classifyKernelLine } from '../../src-main/domain/log/line-grammar.ts';
 
 describe('older kernel formats', () => {
   it('5.8-era level 2 (real sample): every line typed, stats read', () => {

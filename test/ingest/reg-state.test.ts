@@ -2,7 +2,7 @@
 // in the verifier reference (5.8/5.10 `inv`, `_w` marks, long attribute names; 6.1–6.6 short names;
 // 6.4 kptr loads; 6.8+ `=`-chained bounds and hex numbers).
 import { describe, it, expect } from 'vitest';
-import { parseState, parseValue } from '../../src-main/ingest/verifier-log/reg-state.ts';
+import { parseState, parseValue } from '../../src-main/domain/log/reg-state.ts';
 
 describe('parseState', () => {
   it('reads a 6.18 compact suffix with refs', () => {

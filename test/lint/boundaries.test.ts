@@ -28,9 +28,9 @@ describe('import boundaries', () => {
   it('the renderer may import only types from the contract', async () => {
     const bad = await messages('src-renderer/lib/x.ts', "import { openDatabase } from '../../src-main/store/db.ts';\nexport const o = openDatabase;\n");
     expect(bad.join('\n')).toMatch(/may import only types/);
-    const value = await messages('src-renderer/lib/x.ts', "import { CONTRACT } from '../../src-main/api/contract.ts';\nexport const c = CONTRACT;\n");
+    const value = await messages('src-renderer/lib/x.ts', "import { CONTRACT } from '../../src-main/contract/contract.ts';\nexport const c = CONTRACT;\n");
     expect(value.join('\n')).toMatch(/use `import type`/);
-    expect(await messages('src-renderer/lib/x.ts', "import type { Contract } from '../../src-main/api/contract.ts';\nexport type C = Contract;\n")).toEqual([]);
+    expect(await messages('src-renderer/lib/x.ts', "import type { Contract } from '../../src-main/contract/contract.ts';\nexport type C = Contract;\n")).toEqual([]);
     expect((await messages('src-renderer/lib/x.ts', "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n")).join('\n')).toMatch(/sandbox/);
   });
 });

@@ -7,7 +7,7 @@
  * and stepping faster than the host answers coalesces to the last step). Navigation (`step`,
  * `jumpInsn`, `search`) asks the host, which answers from its indexes — never the whole log.
  */
-import type { Client, Finding, GraphSnapshot, LogLine, RunInfo, SearchResult, StateAt, StepTarget, Timeline } from '../../../src-main/api/contract.ts';
+import type { Client, Finding, GraphSnapshot, LogLine, RunInfo, SearchResult, StateAt, StepTarget, Timeline } from '../../../src-main/contract/contract.ts';
 import { tick } from 'svelte';
 import { WINDOW } from '../../log/rows.svelte.ts';
 
