@@ -14,6 +14,8 @@
 #                    6.18 -> 6.12; else the release itself)
 #   --src DIR        an extracted kernel source tree to use (else looked up, else
 #                    downloaded: see "source" below); also $KPTRSCOPE_LINUX_SRC
+#   --fetch          ignore source trees already on this machine: use (or make) the
+#                    cache's own download of linux-source-V
 #   --cache DIR      download/extract cache (default $XDG_CACHE_HOME/kptrscope/corpus
 #                    or ~/.cache/kptrscope/corpus); also $KPTRSCOPE_CORPUS_CACHE
 #   --out DIR        output root (default test/corpus); writes DIR/<release>/
@@ -72,6 +74,7 @@ out_base="$repo/test/corpus"
 families=""
 jobs=$(nproc 2>/dev/null || echo 2)
 keep_work=0
+fetch_only=0
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -83,7 +86,8 @@ while [ $# -gt 0 ]; do
 	--families) families=$2; shift 2 ;;
 	--jobs) jobs=$2; shift 2 ;;
 	--keep-work) keep_work=1; shift ;;
-	-h|--help) sed -n '2,45p' "$0"; exit 0 ;;
+	--fetch) fetch_only=1; shift ;;
+	-h|--help) sed -n '2,46p' "$0"; exit 0 ;;
 	*) echo "build-corpus: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -158,21 +162,23 @@ fetch_source() {
 	local aptd="$cache/apt" pkg="linux-source-$ver" mirror keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 	[ -r "$keyring" ] || apt_install debian-archive-keyring
 	mirror=$(debian_mirror)
-	mkdir -p "$aptd/lists/partial" "$aptd/archives/partial" "$aptd/state" "$aptd/dl"
-	touch "$aptd/status"
+	mkdir -p "$aptd/lists/partial" "$aptd/archives/partial" "$aptd/state" "$aptd/dl" "$aptd/sources.list.d" "$aptd/preferences.d"
+	touch "$aptd/status" "$aptd/preferences"
 	cat > "$aptd/sources.list" <<-EOF
 	deb [signed-by=$keyring] $mirror $suite main
 	EOF
 	cat > "$aptd/apt.conf" <<-EOF
 	Dir::Etc::sourcelist "$aptd/sources.list";
-	Dir::Etc::sourceparts "-";
-	Dir::Etc::preferencesparts "-";
+	Dir::Etc::sourceparts "$aptd/sources.list.d";
+	Dir::Etc::preferences "$aptd/preferences";
+	Dir::Etc::preferencesparts "$aptd/preferences.d";
 	Dir::State "$aptd/state";
 	Dir::State::Lists "$aptd/lists";
 	Dir::State::status "$aptd/status";
 	Dir::Cache "$aptd";
 	Dir::Cache::archives "$aptd/archives";
 	Debug::NoLocking "true";
+	APT::Sandbox::User "root";
 	APT::Architecture "$(dpkg --print-architecture 2>/dev/null || echo amd64)";
 	EOF
 	say "fetching $pkg from $suite (private apt config $aptd/apt.conf)"
@@ -200,7 +206,9 @@ fetch_source() {
 if [ -n "$src" ]; then
 	have_tree "$src" || die "--src $src: not a kernel source tree with the selftests and libbpf"
 else
-	for cand in "/usr/src/linux-source-$source_ver" "/work/src/linux-source-$source_ver" "$cache/src/linux-source-$source_ver"; do
+	cands=("$cache/src/linux-source-$source_ver")
+	[ $fetch_only -eq 1 ] || cands=("/usr/src/linux-source-$source_ver" "/work/src/linux-source-$source_ver" "${cands[@]}")
+	for cand in "${cands[@]}"; do
 		if have_tree "$cand"; then src=$cand; break; fi
 	done
 	if [ -z "$src" ]; then
@@ -250,7 +258,8 @@ BPF_CFLAGS+=($sys_includes -DENABLE_ATOMICS_TESTS)
 per_object_cflags() { sed -n "s|^progs/$1\.c-CFLAGS[[:space:]]*:\?=[[:space:]]*||p" "$st/Makefile" | head -1; }
 
 # expand the family list (globs such as rbtree_btf_fail__* against progs/)
-[ -n "$families" ] || families="$FAMILIES_OWN $FAMILIES_OTHER"
+replace=--replace	# the default list rebuilds the whole release dir; --families merges
+[ -n "$families" ] && replace= || families="$FAMILIES_OWN $FAMILIES_OTHER"
 fam_list=()
 for f in $families; do
 	case "$f" in
@@ -354,5 +363,5 @@ cat > "$work/meta.json" <<-EOF
 }
 EOF
 node "$repo/bin/run-ts.mjs" "$here/make-manifest.ts" --work "$work" --src "$src" --out "$out_base/$release" \
-	--seconds "$(($(date +%s) - start_time))"
+	--seconds "$(($(date +%s) - start_time))" $replace
 say "done in $(($(date +%s) - start_time)) s: $out_base/$release ($(du -sh "$out_base/$release" | cut -f1))"

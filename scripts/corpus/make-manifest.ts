@@ -1,7 +1,7 @@
 // Selftests corpus, step 2 (called by scripts/corpus/build-corpus.sh): turns the raw captures of
 // one release into test/corpus/<release>/ — gzipped logs and BTF, manifest.json, README.md.
 //
-//   node bin/run-ts.mjs scripts/corpus/make-manifest.ts --work DIR --src DIR --out DIR [--seconds N]
+//   node bin/run-ts.mjs scripts/corpus/make-manifest.ts --work DIR --src DIR --out DIR [--seconds N] [--replace]
 //
 // For every program it puts what the 6.x selftests expect (their btf_decl_tag annotations
 // __success/__failure/__msg/__log_level/__retval as test_loader reads them, or the
@@ -308,6 +308,8 @@ const families = read(join(work, 'families.txt')).split('\n').filter(Boolean);
 const famEntries: FamilyEntry[] = [];
 const programs: ProgramEntry[] = [];
 const gz = (data: string | Buffer): Buffer => gzipSync(data, { level: 9 });
+// --replace (a build of every family): the release dir is made anew, nothing stale stays
+if (process.argv.includes('--replace')) rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
 for (const family of families) {
