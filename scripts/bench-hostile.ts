@@ -23,7 +23,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmS
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { openDatabase } from '../src-main/store/db.ts';
+import { openDatabase } from '../src-main/store/sqlite/connection.ts';
 import { realCaptures, writeRepeated } from '../test/hardening/big-log.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -4,14 +4,15 @@
  * as third argument the ownership model replays every program in the same pass.
  */
 import { statSync } from 'node:fs';
-import { openDatabase } from '../../src-main/store/db.ts';
+import { SqliteStore } from '../../src-main/store/sqlite/sqlite-store.ts';
 import { ingestLog } from '../../src-main/app/ingest.ts';
 
 const [file, dbPath, mode] = process.argv.slice(2);
 if (!file || !dbPath) throw new Error('usage: ingest-child.ts FILE DB [replay]');
-const db = openDatabase(dbPath);
+const store = SqliteStore.open(dbPath);
+const db = store.db;
 const t0 = process.hrtime.bigint();
-const r = await ingestLog(db, file, mode === 'replay' ? { replay: {} } : {});
+const r = await ingestLog(store, file, mode === 'replay' ? { replay: {} } : {});
 const replays = db.prepare('SELECT model_verdict AS v, divergence_count AS d, step_count AS s FROM replays').all() as { v: string; d: number; s: number }[];
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 db.pragma('wal_checkpoint(TRUNCATE)');

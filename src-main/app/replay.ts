@@ -125,6 +125,8 @@ export async function replayRun(store: Store, runId: number, opts: { kernelProfi
   if (!run) throw new ReplayError(`no run ${runId} in this database (see: kptrscope runs)`);
   if (!opts.force) {
     // Every replay stored already (the usual case: ingest replays as it goes): read, never lock.
+    // The run's BTF is read all the same: a damaged stored summary is reported, never skipped.
+    await store.programBtf({ runId });
     const profile = profileForRun(run.kernel, opts.kernelProfile);
     const programs = (await store.getPrograms(runId)).filter((p) => !opts.programs || opts.programs.includes(p.index));
     const rows: ReplayRow[] = [];

@@ -17,7 +17,7 @@
  * the object was last seen in. Deterministic: same input → same bytes.
  */
 import type { EventKind, ModelObject, OwnershipEvent } from '../domain/model/types.ts';
-import { cleanText, num, textWidth, type ExportTitle } from './legend.ts';
+import { cleanText, nodeStyle, num, textWidth, type ExportTitle } from './legend.ts';
 import { mermaidText, yamlString } from './mermaid.ts';
 import { SIZES, truncate } from './layout.ts';
 import { A4_WIDTH_PX, MARGIN, svgDocument, text } from './svg.ts';
@@ -221,10 +221,12 @@ export function lifetimeToSvg(input: LifetimeInput): string {
   }
   body.push('</g>');
   body.push(`<g class="sequence" transform="translate(${MARGIN},0)">`);
+  // Participants are holders (registers, slots, fields, roots): drawn as the legend's holder nodes.
+  const holder = nodeStyle('register');
   const box = (i: number, y: number) => {
     const x = (xs[i] as number) - (boxW[i] as number) / 2;
     return [
-      `<rect x="${num(x)}" y="${num(y)}" width="${num(boxW[i] as number)}" height="${BOX_H}" rx="4" fill="#f3eefc" stroke="#6b46c1" stroke-width="1.4"/>`,
+      `<rect x="${num(x)}" y="${num(y)}" width="${num(boxW[i] as number)}" height="${BOX_H}" rx="4" fill="${holder.fill}" stroke="${holder.stroke}" stroke-width="1.4"/>`,
       text(xs[i] as number, y + 20, labels[i] as string, SIZES.label, 'font-weight="bold" fill="#1a202c" text-anchor="middle"'),
     ];
   };

@@ -8,24 +8,25 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase, type Db } from '../../src-main/store/db.ts';
+import type { Store } from '../../src-main/store/types.ts';
+import { testStore } from '../helpers/store.ts';
 import { ingestLog } from '../../src-main/app/ingest.ts';
-import { createStoreHandlers } from '../../src-main/app/library.ts';
+import { createStoreService } from '../../src-main/app/handlers.ts';
 import { dispatch } from '../../src-main/contract/dispatch.ts';
 import { AppError } from '../../src-main/contract/errors.ts';
 import type { Handlers, StoreMethod } from '../../src-main/contract/contract.ts';
 
 const FIX = join(__dirname, '..', 'fixtures', 'logs', '6.18');
-let db: Db;
+let db: Store;
 let h: Handlers<StoreMethod>;
 let stash: number;
 let uau: number;
 
 beforeAll(async () => {
-  db = openDatabase(join(mkdtempSync(join(tmpdir(), 'kptrscope-app-')), 'a.db'));
+  db = testStore(join(mkdtempSync(join(tmpdir(), 'kptrscope-app-')), 'a.db'));
   stash = (await ingestLog(db, join(FIX, 'local_kptr_stash.bpftool.log'), { btf: [join(FIX, 'local_kptr_stash.btf.txt')] })).runId;
   uau = (await ingestLog(db, join(FIX, 'use_after_unlock.bpftool.log'), { btf: [join(FIX, 'use_after_unlock.btf.txt')] })).runId;
-  h = createStoreHandlers(db);
+  h = createStoreService(db).handlers;
 });
 
 const P = 0;

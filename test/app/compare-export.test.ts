@@ -8,30 +8,31 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase, type Db } from '../../src-main/store/db.ts';
+import type { Store } from '../../src-main/store/types.ts';
+import { testStore } from '../helpers/store.ts';
 import { ingestLog } from '../../src-main/app/ingest.ts';
-import { createStoreHandlers } from '../../src-main/app/library.ts';
+import { createStoreService } from '../../src-main/app/handlers.ts';
 import { alignRuns, compareRuns } from '../../src-main/app/compare.ts';
 import { dispatch } from '../../src-main/contract/dispatch.ts';
 import type { Handlers, StoreMethod } from '../../src-main/contract/contract.ts';
 
 const FIX = join(__dirname, '..', 'fixtures', 'logs', '6.18');
-let db: Db;
+let db: Store;
 let h: Handlers<StoreMethod>;
 let broken: number;
 let fixed: number;
 
 beforeAll(async () => {
-  db = openDatabase(join(mkdtempSync(join(tmpdir(), 'kptrscope-cmp-')), 'a.db'));
+  db = testStore(join(mkdtempSync(join(tmpdir(), 'kptrscope-cmp-')), 'a.db'));
   broken = (await ingestLog(db, join(FIX, 'leak_obj.bpftool.log'), { btf: [join(FIX, 'leak_obj.btf.txt')] })).runId;
   fixed = (await ingestLog(db, join(FIX, 'leak_obj_fixed.bpftool.log'), { btf: [join(FIX, 'leak_obj_fixed.btf.txt')] })).runId;
-  h = createStoreHandlers(db);
+  h = createStoreService(db).handlers;
 });
 
 describe('alignRuns', () => {
-  it('pairs every step of both walks in order, and its divergence is compareRuns’ first divergence', () => {
-    const [al] = alignRuns(db, broken, fixed);
-    const [p] = compareRuns(db, broken, fixed).programs;
+  it('pairs every step of both walks in order, and its divergence is compareRuns’ first divergence', async () => {
+    const [al] = await alignRuns(db, broken, fixed);
+    const [p] = (await compareRuns(db, broken, fixed)).programs;
     expect(al && p).toBeTruthy();
     if (!al || !p?.firstDivergence) throw new Error('no divergence');
     expect(al.lines[al.divergence]).toEqual([p.firstDivergence.a.line, p.firstDivergence.b.line]);

@@ -10,7 +10,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase } from '../../src-main/store/db.ts';
+import { testStore } from '../helpers/store.ts';
 import { ingestLog } from '../../src-main/app/ingest.ts';
 import { StoreClient } from '../../src-main/hosts/worker/worker-client.ts';
 import type { RunInfo } from '../../src-main/contract/contract.ts';
@@ -26,9 +26,9 @@ beforeAll(async () => {
   const log = join(dir, 'leak_obj-with-long-line.log');
   writeFileSync(log, readFileSync(join(FIX, 'leak_obj.bpftool.log'), 'latin1') + `${'a'.repeat(25)}!\n${'b'.repeat(40_000)}!\n`, 'latin1');
   dbPath = join(dir, 'w.db');
-  const db = openDatabase(dbPath);
+  const db = testStore(dbPath);
   runId = (await ingestLog(db, log, {})).runId;
-  db.close();
+  await db.close();
   client = await StoreClient.start(dbPath);
 });
 

@@ -2,15 +2,14 @@
 // profiles, and the stored per-step states (checkpoint + deltas) reloading to the same states.
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
-import { LOGS_618, SHARED_EXAMPLES } from '../helpers/fixtures.ts';
+import { LOGS_618 } from '../helpers/fixtures.ts';
 import { kptrscope } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { openDatabase } from '../../src-main/store/db.ts';
 import { replayRun } from '../../src-main/app/replay.ts';
-import { loadReplayState, loadSteps } from '../../src-main/store/replay-store.ts';
+import { storedState } from '../../src-main/app/export.ts';
 import { ingestLog } from '../../src-main/app/ingest.ts';
 import { Replayer } from '../../src-main/domain/model/index.ts';
-import { getPrograms, readLines, rebuildRecord } from '../../src-main/store/queries/runs.ts';
+import { recordsOf, testStore } from '../helpers/store.ts';
 import { summarizeBtf } from '../../src-main/domain/btf/index.ts';
 import { loadBtfFile } from '../../src-main/app/read-files.ts';
 
@@ -50,11 +49,11 @@ describe('kptrscope replay', () => {
     expect(text).toMatch(/model rejected at insn \d+ \(DISAGREE\)/);
   });
 
-  it('the shared walkthrough example: #4 stashed into task_node#2.task, the node pushed into fifo', () => {
-    const r = JSON.parse(kptrscope(['replay', join(SHARED_EXAMPLES, 'stash_ok.log'), '--btf', join(SHARED_EXAMPLES, 'stash_ok.btf.txt'), '--db', db, '--json']).stdout);
+  it('the local-kptr stash walkthrough: task #4 stashed into spawn_rec#2.task, the object pushed into spawn_list', () => {
+    const r = JSON.parse(kptrscope(['replay', F('local_kptr_stash.L2.log'), '--btf', F('local_kptr_stash.btf.txt'), '--db', db, '--json']).stdout);
     const ev = r.programs[0].events.map((e: { insn: number; kind: string; to: string }) => `${e.insn} ${e.kind} ${e.to}`);
-    expect(ev).toContain('16 stash task_node#2.task');
-    expect(ev).toContain('29 push .data.A:fifo');
+    expect(ev).toContain('21 stash spawn_rec#2.task');
+    expect(ev).toContain('52 push .data.spawn:spawn_list');
   });
 
   it('bad arguments are clear one-line errors', () => {
@@ -69,31 +68,31 @@ describe('kptrscope replay', () => {
 describe('stored per-step states', () => {
   it('every stored step reloads to the state the model computed', async () => {
     const path = join(dir, 'states.db');
-    const db = openDatabase(path);
+    const db = testStore(path);
     const ing = await ingestLog(db, F('rbtree_add_remove.L2.log'), { btf: [F('rbtree_add_remove.btf.txt')] });
-    const res = replayRun(db, ing.runId);
+    const res = await replayRun(db, ing.runId);
     const pr = res.programs[0]!;
     const loaded = await loadBtfFile(F('rbtree_add_remove.btf.txt'));
-    const p = getPrograms(db, ing.runId)[0]!;
+    const p = (await db.getPrograms(ing.runId))[0]!;
     const rp = new Replayer({ name: p.name, btf: summarizeBtf(loaded.btf) });
-    for (const l of readLines(db, ing.runId, p.firstLine, p.lastLine - p.firstLine + 1)) rp.push(rebuildRecord(l, 0));
+    for (const r of await recordsOf(db, ing.runId, p)) rp.push(r);
     const fresh = rp.finish();
     expect(pr.replay.stepCount).toBe(fresh.steps.length);
-    expect(loadSteps(db, pr.replay.id)).toEqual(fresh.steps);
-    for (let i = 0; i < fresh.steps.length; i++) expect(loadReplayState(db, pr.replay.id, i)).toEqual(fresh.stateAt(i));
-    db.close();
+    expect(await db.loadSteps(pr.replay.id)).toEqual(fresh.steps);
+    for (let i = 0; i < fresh.steps.length; i++) expect(await storedState(db, pr.replay.id, i)).toEqual(fresh.stateAt(i));
+    await db.close();
   });
 });
 
 describe('replay while ingesting (one pass) equals replay from the store', () => {
   it('same verdicts, findings, events, objects, divergences and steps on every bpftool capture', async () => {
     const { readdirSync } = await import('node:fs');
-    const db = openDatabase(join(dir, 'stream.db'));
+    const db = testStore(join(dir, 'stream.db'));
     for (const f of readdirSync(LOGS_618).filter((x) => x.endsWith('.bpftool.log'))) {
       const prog = f.replace(/\..*$/, '');
       const ing = await ingestLog(db, F(f), { btf: [F(`${prog}.btf.txt`)], replay: {} });
-      const streamed = replayRun(db, ing.runId);
-      const stored = replayRun(db, ing.runId, { force: true });
+      const streamed = await replayRun(db, ing.runId);
+      const stored = await replayRun(db, ing.runId, { force: true });
       expect(stored.programs.length, f).toBe(streamed.programs.length);
       streamed.programs.forEach((a, i) => {
         const b = stored.programs[i]!;
@@ -105,7 +104,7 @@ describe('replay while ingesting (one pass) equals replay from the store', () =>
         expect(a.agree, f).toBe(true);
       });
     }
-    db.close();
+    await db.close();
   });
 });
 

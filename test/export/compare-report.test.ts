@@ -4,7 +4,8 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { join } from 'node:path';
 import { LOGS_618 } from '../helpers/fixtures.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { openDatabase, type Db } from '../../src-main/store/db.ts';
+import type { Store } from '../../src-main/store/types.ts';
+import { testStore } from '../helpers/store.ts';
 import { replayLog } from '../../src-main/app/ingest.ts';
 import { compareRuns, type Comparison } from '../../src-main/app/compare.ts';
 import { comparisonToCsv, comparisonToMarkdown, csvField, mdCode } from '../../src-main/render/compare-report.ts';
@@ -16,14 +17,14 @@ const dir = tempDir('kptrscope-compare-report-');
 const F = (n: string) => join(LOGS_618, n);
 
 describe('comparison reports from real captures', () => {
-  let db: Db;
+  let db: Store;
   let c: Comparison;
 
   beforeAll(async () => {
-    db = openDatabase(join(dir, 'c.db'));
+    db = testStore(join(dir, 'c.db'));
     const a = await replayLog(db, F('leak_obj.bpftool.log'), { btf: [F('leak_obj.btf.txt')] });
     const b = await replayLog(db, F('leak_obj_fixed.bpftool.log'), { btf: [F('leak_obj_fixed.btf.txt')] });
-    c = compareRuns(db, a.ingest.runId, b.ingest.runId);
+    c = await compareRuns(db, a.ingest.runId, b.ingest.runId);
   });
   afterAll(() => db.close());
 

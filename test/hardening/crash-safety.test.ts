@@ -9,8 +9,8 @@ import { copyFileSync, existsSync, readFileSync, statSync, truncateSync, writeFi
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { openDatabase } from '../../src-main/store/db.ts';
-import { readLines } from '../../src-main/store/queries/runs.ts';
+import { openDatabase } from '../../src-main/store/sqlite/connection.ts';
+import { readLineBatches } from '../../src-main/store/sqlite/lines.ts';
 import { LOGS_618, ROOT } from '../helpers/fixtures.ts';
 import { kptrscope } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -43,7 +43,7 @@ function snapshot(dbPath: string): string {
     const runs = db.prepare('SELECT id, source, sha256, size_bytes, line_count, unknown_lines, block_count FROM runs ORDER BY id').all() as { id: number }[];
     const programs = db.prepare('SELECT * FROM programs ORDER BY run_id, idx').all();
     const bytes = createHash('sha256');
-    for (const r of runs) for (const l of readLines(db, r.id)) bytes.update(`${l.line}\0${l.kind}\0${l.text}\n`);
+    for (const r of runs) for (const batch of readLineBatches(db, r.id)) for (const l of batch) bytes.update(`${l.line}\0${l.kind}\0${l.text}\n`);
     return JSON.stringify({ runs, programs, bytes: bytes.digest('hex') });
   } finally {
     db.close();

@@ -7,10 +7,12 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { openDatabase, DatabaseOpenError, NewerDatabaseError, type Db } from '../../src-main/store/db.ts';
-import { getPrograms, listRuns, readLines, rebuildRecord } from '../../src-main/store/queries/runs.ts';
+import { DatabaseOpenError, NewerDatabaseError } from '../../src-main/store/types.ts';
+import type { SqliteStore } from '../../src-main/store/sqlite/sqlite-store.ts';
+import { recordFromStored } from '../../src-main/domain/log/stored-lines.ts';
+import { storedState } from '../../src-main/app/export.ts';
+import { linesOf, testStore } from '../helpers/store.ts';
 import { KIND_CODES, type LogRecord } from '../../src-main/domain/log/records.ts';
-import { listReplays, loadDivergences, loadEvents, loadObjects, loadReplayState, loadSteps } from '../../src-main/store/replay-store.ts';
 import { ingestLog, IngestError } from '../../src-main/app/ingest.ts';
 import { replayRun } from '../../src-main/app/replay.ts';
 import { LOGS_618 } from '../helpers/fixtures.ts';
@@ -21,12 +23,12 @@ const good = join(dir, 'good.db');
 const PAGE = 4096;
 
 beforeAll(async () => {
-  const db = openDatabase(good);
+  const db = testStore(good);
   for (const f of ['leak_obj.L2.log', 'local_kptr_stash.L7.log', 'rbtree_add_remove.bpftool.log']) {
     await ingestLog(db, join(LOGS_618, f), { btf: [join(LOGS_618, `${f.replace(/\..*$/, '')}.btf`)] });
   }
-  for (const r of listRuns(db)) replayRun(db, r.id);
-  db.close();
+  for (const r of await db.listRuns()) await replayRun(db, r.id);
+  await db.close();
   const h = new Database(good);
   h.pragma('wal_checkpoint(TRUNCATE)');
   h.close();
@@ -35,9 +37,9 @@ beforeAll(async () => {
 type Outcome = 'ok' | 'reported';
 
 /** Run `fn`; a DatabaseOpenError (or the errors ingest reports in one line) counts as reported. */
-function attempt(what: string, fn: () => unknown): Outcome {
+async function attempt(what: string, fn: () => unknown): Promise<Outcome> {
   try {
-    fn();
+    await fn();
     return 'ok';
   } catch (e) {
     if (e instanceof DatabaseOpenError || e instanceof NewerDatabaseError || e instanceof IngestError) {
@@ -50,36 +52,29 @@ function attempt(what: string, fn: () => unknown): Outcome {
 
 async function everything(path: string): Promise<Outcome[]> {
   const out: Outcome[] = [];
-  let db: Db | undefined;
-  out.push(attempt('open', () => (db = openDatabase(path))));
+  let db: SqliteStore | undefined;
+  out.push(await attempt('open', () => (db = testStore(path))));
   if (!db) return out;
-  const d = db;
+  const d: SqliteStore = db;
   try {
     let runs: { id: number }[] = [];
-    out.push(attempt('runs', () => (runs = listRuns(d))));
+    out.push(await attempt('runs', async () => (runs = await d.listRuns())));
     for (const r of runs) {
-      out.push(attempt(`programs of ${r.id}`, () => getPrograms(d, r.id)));
-      out.push(attempt(`lines of ${r.id}`, () => [...readLines(d, r.id)].length));
+      out.push(await attempt(`programs of ${r.id}`, () => d.getPrograms(r.id)));
+      out.push(await attempt(`lines of ${r.id}`, () => linesOf(d, r.id)));
       let replays: { id: number; stepCount: number }[] = [];
-      out.push(attempt(`replays of ${r.id}`, () => (replays = listReplays(d, r.id))));
+      out.push(await attempt(`replays of ${r.id}`, async () => (replays = await d.listReplays(r.id))));
       for (const rp of replays) {
-        out.push(attempt(`replay ${rp.id}`, () => [loadEvents(d, rp.id), loadObjects(d, rp.id), loadDivergences(d, rp.id), loadSteps(d, rp.id)]));
-        if (rp.stepCount > 0) out.push(attempt(`state of replay ${rp.id}`, () => loadReplayState(d, rp.id, rp.stepCount - 1)));
+        out.push(await attempt(`replay ${rp.id}`, () => Promise.all([d.loadEvents(rp.id), d.loadObjects(rp.id), d.loadDivergences(rp.id), d.loadSteps(rp.id)])));
+        if (rp.stepCount > 0) out.push(await attempt(`state of replay ${rp.id}`, () => storedState(d, rp.id, rp.stepCount - 1)));
       }
       // Damage inside the stored BTF summary text (JSON or its shape) included: the store's
-      // loadProgramBtf reports it as the one-line DatabaseOpenError like any other damage.
-      out.push(attempt(`replay run ${r.id}`, () => replayRun(d, r.id, { force: true })));
+      // programBtf reports it as the one-line DatabaseOpenError like any other damage.
+      out.push(await attempt(`replay run ${r.id}`, () => replayRun(d, r.id, { force: true })));
     }
-    try {
-      await ingestLog(d, join(LOGS_618, 'leak_task.bpftool.log'));
-      out.push('ok');
-    } catch (e) {
-      out.push(attempt('ingest', () => {
-        throw e;
-      }));
-    }
+    out.push(await attempt('ingest', () => ingestLog(d, join(LOGS_618, 'leak_task.bpftool.log'))));
   } finally {
-    d.close();
+    await d.close();
   }
   return out;
 }
@@ -123,10 +118,11 @@ describe('a database damaged on any page', () => {
     expect(tally.reported).toBeGreaterThan(0);
   }, 120_000);
 
-  it('lines whose stored kinds were damaged are read from their text: well-formed records, the replay runs', () => {
+  it('lines whose stored kinds were damaged are read from their text: well-formed records, the replay runs', async () => {
     const copy = join(dir, 'kinds.db');
     copyFileSync(good, copy);
-    const db = openDatabase(copy);
+    const st = testStore(copy);
+    const db = st.db;
     try {
       // Every line of every run labelled `branch` (and then `libbpf`): the text must decide.
       for (const kind of ['branch', 'libbpf'] as const) {
@@ -134,17 +130,17 @@ describe('a database damaged on any page', () => {
         for (const b of db.prepare('SELECT run_id, block_no, length(kinds) AS n FROM log_blocks').all() as { run_id: number; block_no: number; n: number }[]) {
           db.prepare('UPDATE log_blocks SET kinds = ? WHERE run_id = ? AND block_no = ?').run(Buffer.alloc(b.n, code), b.run_id, b.block_no);
         }
-        for (const r of listRuns(db)) {
-          for (const l of readLines(db, r.id)) {
-            const rec = rebuildRecord(l, 0) as LogRecord & Record<string, unknown>;
+        for (const r of await st.listRuns()) {
+          for (const l of await linesOf(st, r.id)) {
+            const rec = recordFromStored(l, 0) as LogRecord & Record<string, unknown>;
             if (rec.kind === 'branch') expect(typeof rec.from === 'number' && typeof rec.state === 'string', l.text).toBe(true);
             if (rec.kind === 'libbpf') expect(typeof rec.message, l.text).toBe('string');
           }
-          expect(() => replayRun(db, r.id, { force: true }), kind).not.toThrow();
+          await expect(replayRun(st, r.id, { force: true }), kind).resolves.toBeDefined();
         }
       }
     } finally {
-      db.close();
+      await st.close();
     }
   });
 

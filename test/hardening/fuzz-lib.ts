@@ -22,9 +22,12 @@ import { BtfParseError, BtfStreamParser, parseBtfBytes, summarizeBtf, type BtfSu
 import { replayAll, type ReplayResult } from '../../src-main/domain/model/index.ts';
 import Database from 'better-sqlite3';
 import { inflateRawSync } from 'node:zlib';
-import { migrate } from '../../src-main/store/migrations.ts';
-import { RunWriter } from '../../src-main/store/run-writer.ts';
-import { deleteRun, getPrograms, programOfLine, readLines, rebuildRecord } from '../../src-main/store/queries/runs.ts';
+import { migrate } from '../../src-main/store/sqlite/migrations.ts';
+import { SqliteRunSink } from '../../src-main/store/sqlite/run-sink.ts';
+import { readLineBatches } from '../../src-main/store/sqlite/lines.ts';
+import { programRowToSummary, type ProgramRow } from '../../src-main/store/program-rows.ts';
+import { LineEncoder, recordFromStored } from '../../src-main/domain/log/stored-lines.ts';
+import { programOfLine } from '../../src-main/domain/log/program-ranges.ts';
 import { FIXTURES } from '../helpers/fixtures.ts';
 
 /** One seed for every fast-check run (override with KPTRSCOPE_FUZZ_SEED to explore). */
@@ -751,19 +754,21 @@ export function checkStore(input: LogInput, seeds = loadSeeds()): number {
   const bytes = buildLog(input, seeds);
   const db = storeDb();
   const start = performance.now();
-  const writer = new RunWriter(db);
   const records: LogRecord[] = [];
   db.exec('BEGIN');
   let runId: number;
-  let programs: ProgramSummary[];
+  const programs: ProgramSummary[] = [];
   try {
-    runId = writer.begin({ source: 'fuzz', sourceName: 'fuzz.log', sizeBytes: bytes.length, kernel: null, createdAt: 'now' });
+    const writer = new SqliteRunSink(db, { source: 'fuzz', sourceName: 'fuzz.log', sizeBytes: bytes.length, kernel: null, createdAt: 'now' });
+    runId = writer.runId;
+    const encoder = new LineEncoder();
     const parser = new LogParser({
       record: (r, l) => {
         records.push(r);
-        writer.record(r, l);
+        const e = encoder.encode(r);
+        writer.line({ kind: e.kind, insn: e.insn, raw: l.raw, crlf: l.crlf, unterminated: l.unterminated }, e.notable);
       },
-      program: (p) => writer.program(p),
+      program: (p) => programs.push(p),
     });
     const sp = new LineSplitter((l) => parser.push(l));
     let k = 0;
@@ -773,7 +778,7 @@ export function checkStore(input: LogInput, seeds = loadSeeds()): number {
       i += n;
     }
     sp.end();
-    programs = writer.finish(parser.finish(), `fuzz-${storeRuns++}`);
+    writer.finishNow(programs, parser.finish(), `fuzz-${storeRuns++}`);
     db.exec('COMMIT');
   } catch (e) {
     if (db.inTransaction) db.exec('ROLLBACK');
@@ -783,17 +788,17 @@ export function checkStore(input: LogInput, seeds = loadSeeds()): number {
   try {
     const blocks = db.prepare('SELECT raw_z FROM log_blocks WHERE run_id = ? ORDER BY block_no').all(runId) as { raw_z: Buffer }[];
     if (!Buffer.concat(blocks.map((b) => inflateRawSync(b.raw_z))).equals(bytes)) fail('stored blocks are not the input bytes');
-    const stored = getPrograms(db, runId);
+    const stored = (db.prepare('SELECT * FROM programs WHERE run_id = ? ORDER BY idx').all(runId) as ProgramRow[]).map(programRowToSummary);
     if (canon(stored) !== canon(programs)) fail(`stored program summaries differ from the parse: ${canon(stored).slice(0, 400)} != ${canon(programs).slice(0, 400)}`);
     let i = 0;
-    for (const l of readLines(db, runId)) {
+    for (const l of [...readLineBatches(db, runId)].flat()) {
       const want = records[i++];
-      const got = rebuildRecord(l, programOfLine(stored, l.line));
+      const got = recordFromStored(l, programOfLine(stored, l.line));
       if (canon(got) !== canon(want)) fail(`line ${l.line}: stored record ${JSON.stringify(got).slice(0, 300)} != parsed ${JSON.stringify(want).slice(0, 300)}`);
     }
     if (i !== records.length) fail(`${records.length} records parsed, ${i} lines stored`);
   } finally {
-    deleteRun(db, runId);
+    db.prepare('DELETE FROM runs WHERE id = ?').run(runId);
   }
   return ms;
 }

@@ -9,7 +9,7 @@ import { parseBtfText, summarizeBtf, MAX_FIELDS_PER_OBJECT } from '../../src-mai
 import { LogParser, MAX_HELD_BYTES } from '../../src-main/domain/log/log-parser.ts';
 import type { LogRecord } from '../../src-main/domain/log/records.ts';
 import type { ProgramSummary } from '../../src-main/domain/log/program-state.ts';
-import { programOfLine } from '../../src-main/store/queries/runs.ts';
+import { programOfLine } from '../../src-main/domain/log/program-ranges.ts';
 import { FUZZ_SEED, checkStore, expectedLines, parseChunked, type Seeds } from './fuzz-lib.ts';
 
 // ------------------------------------------------------------------------------------ values

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES } from '../helpers/fixtures.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { openDatabase } from '../../src-main/store/db.ts';
+import { testStore } from '../helpers/store.ts';
 import { ingestLog } from '../../src-main/app/ingest.ts';
 import { replayRun } from '../../src-main/app/replay.ts';
 
@@ -25,14 +25,14 @@ for (const k of ['6.1', '6.12']) {
     });
 
     it('replay agrees with the kernel on every program, zero divergences', async () => {
-      const db = openDatabase(join(dir, `k${k}.db`));
+      const db = testStore(join(dir, `k${k}.db`));
       const rows: string[] = [];
       for (const f of files) {
         const prog = f.replace(/\..*$/, '');
         const btf = [`${prog}.btf.txt`, `${prog}.bpf.o`].map((b) => join(logs, b)).find((b) => existsSync(b));
         const ing = await ingestLog(db, join(logs, f), { btf: btf ? [btf] : [], kernel, replay: {} });
         expect(ing.unknownLines, f).toBe(0);
-        const res = replayRun(db, ing.runId);
+        const res = await replayRun(db, ing.runId);
         expect(res.kernelProfile).toBe(k);
         const expected = readFileSync(join(logs, `${prog}.verdict`), 'utf8').trim();
         for (const p of res.programs) {
@@ -44,7 +44,7 @@ for (const k of ['6.1', '6.12']) {
         }
       }
       expect(rows.length).toBeGreaterThanOrEqual(files.length);
-      db.close();
+      await db.close();
     });
   });
 }
@@ -54,14 +54,14 @@ for (const k of ['6.1', '6.12']) {
 describe('replay without BTF', () => {
   it('agrees with the kernel on every 6.18 capture, zero divergences', async () => {
     const logs = join(FIXTURES, 'logs', '6.18');
-    const db = openDatabase(join(dir, 'nobtf.db'));
+    const db = testStore(join(dir, 'nobtf.db'));
     for (const f of readdirSync(logs).filter((x) => x.endsWith('.log') && !/rotated|fixed-trunc/.test(x))) {
       const ing = await ingestLog(db, join(logs, f), { replay: {} });
-      for (const p of replayRun(db, ing.runId).programs) {
+      for (const p of (await replayRun(db, ing.runId)).programs) {
         expect(p.agree, `${f} ${p.program.name}: model ${p.replay.modelVerdict}@${p.replay.failInsn} (${p.replay.finding?.kind})`).toBe(p.program.verdict === 'truncated' ? null : true);
         expect(p.divergences, f).toEqual([]);
       }
     }
-    db.close();
+    await db.close();
   });
 });

@@ -5,10 +5,12 @@ import { readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { openDatabase, DatabaseOpenError, NewerDatabaseError } from '../../src-main/store/db.ts';
-import { latestVersion, loadMigrations } from '../../src-main/store/migrations.ts';
+import { openDatabase, DatabaseOpenError, NewerDatabaseError } from '../../src-main/store/sqlite/connection.ts';
+import { latestVersion, loadMigrations } from '../../src-main/store/sqlite/migrations.ts';
 import { ingestLog, IngestError } from '../../src-main/app/ingest.ts';
-import { getPrograms, listRuns, readLines, rebuildRecord, programOfLine } from '../../src-main/store/queries/runs.ts';
+import { recordFromStored } from '../../src-main/domain/log/stored-lines.ts';
+import { programOfLine } from '../../src-main/domain/log/program-ranges.ts';
+import { linesOf, testStore } from '../helpers/store.ts';
 import { LOGS_618 } from '../helpers/fixtures.ts';
 import { parseFile } from '../helpers/parse.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -77,25 +79,25 @@ describe('migrations', () => {
 describe('ingest into SQLite', () => {
   it('stores the log losslessly and answers like a fresh parse', async () => {
     const path = freshDb();
-    const db = openDatabase(path);
+    const db = testStore(path);
     for (const f of ['local_kptr_stash.bpftool.log', 'use_after_unlock.L2.log', 'multi_ok.L7.log']) {
       const file = join(LOGS_618, f);
       const r = await ingestLog(db, file, { chunkSize: 64 });
-      const bytes = Buffer.concat([...readLines(db, r.runId)].map((l) => Buffer.from(l.text + (l.crlf ? '\r' : '') + (l.unterminated ? '' : '\n'))));
+      const bytes = Buffer.concat((await linesOf(db, r.runId)).map((l) => Buffer.from(l.text + (l.crlf ? '\r' : '') + (l.unterminated ? '' : '\n'))));
       expect(bytes.equals(readFileSync(file))).toBe(true);
       const fresh = await parseFile(file);
-      const programs = getPrograms(db, r.runId);
+      const programs = await db.getPrograms(r.runId);
       expect(programs).toEqual(fresh.programs);
-      const rebuilt = [...readLines(db, r.runId)].map((l) => rebuildRecord(l, programOfLine(programs, l.line)));
+      const rebuilt = (await linesOf(db, r.runId)).map((l) => recordFromStored(l, programOfLine(programs, l.line)));
       expect(rebuilt).toEqual(fresh.records);
     }
-    expect(listRuns(db)).toHaveLength(3);
-    db.close();
+    expect(await db.listRuns()).toHaveLength(3);
+    await db.close();
   });
 
   it('a file ingested twice is one run (content hash), even under another name', async () => {
     const path = freshDb();
-    const db = openDatabase(path);
+    const db = testStore(path);
     const a = await ingestLog(db, join(LOGS_618, 'leak_obj.bpftool.log'));
     const copy = join(dir, 'renamed.log');
     copyFileSync(join(LOGS_618, 'leak_obj.bpftool.log'), copy);
@@ -103,13 +105,13 @@ describe('ingest into SQLite', () => {
     expect(b.duplicate).toBe(true);
     expect(b.runId).toBe(a.runId);
     expect(b.programs).toEqual(a.programs);
-    expect(listRuns(db)).toHaveLength(1);
-    db.close();
+    expect(await db.listRuns()).toHaveLength(1);
+    await db.close();
   });
 
   it('a failure in the middle of an ingest leaves the database exactly as it was', async () => {
     const path = freshDb();
-    const db = openDatabase(path);
+    const db = testStore(path);
     await ingestLog(db, join(LOGS_618, 'list_push_pop.bpftool.log'));
     const before = tableCounts(path);
     let calls = 0;
@@ -121,27 +123,27 @@ describe('ingest into SQLite', () => {
         },
       }),
     ).rejects.toThrow('simulated crash');
-    expect(db.inTransaction).toBe(false);
+    expect(db.db.inTransaction).toBe(false);
     expect(tableCounts(path)).toEqual(before);
     // and the database still works
     const ok = await ingestLog(db, join(LOGS_618, 'rbtree_add_remove.L2.log'));
     expect(ok.programs[0]!.verdict).toBe('accepted');
-    db.close();
+    await db.close();
   });
 
   it('a bad BTF file fails the ingest cleanly, nothing stored', async () => {
     const path = freshDb();
-    const db = openDatabase(path);
+    const db = testStore(path);
     const empty = join(dir, 'empty.btf');
     writeFileSync(empty, '');
     const before = tableCounts(path);
     await expect(ingestLog(db, join(LOGS_618, 'leak_obj.bpftool.log'), { btf: [empty] })).rejects.toThrow(/empty/i);
     expect(tableCounts(path)).toEqual(before);
-    db.close();
+    await db.close();
   });
 
   it('rejects non-logs with a one-line reason', async () => {
-    const db = openDatabase(freshDb());
+    const db = testStore(freshDb());
     const cases: [string, Buffer | string, RegExp][] = [
       ['empty.log', '', /empty file/],
       ['random.bin', randomBytes(4096), /binary data/],
@@ -158,7 +160,7 @@ describe('ingest into SQLite', () => {
       expect((err as Error).message, name).toMatch(re);
       expect((err as Error).message.split('\n')).toHaveLength(1);
     }
-    expect(listRuns(db)).toHaveLength(0);
-    db.close();
+    expect(await db.listRuns()).toHaveLength(0);
+    await db.close();
   });
 });

@@ -21,7 +21,6 @@ import {
   captureObjects,
   ingestCaptures,
   CaptureAborted,
-  CaptureError,
   type AccelChoice,
   type CaptureLevel,
   type IngestedCapture,

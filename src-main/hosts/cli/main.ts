@@ -14,7 +14,7 @@ import { existsSync, statSync } from 'node:fs';
 import { defaultStoreLocation } from '../../store/open-store.ts';
 import type { Store } from '../../store/types.ts';
 import { ingestLog, replayLog, type IngestResult } from '../../app/ingest.ts';
-import { RECORD_KINDS, kindFromCode, type RecordKind } from '../../domain/log/records.ts';
+import { RECORD_KINDS, kindFromCode } from '../../domain/log/records.ts';
 import { recordFromStored } from '../../domain/log/stored-lines.ts';
 import { programOfLine } from '../../domain/log/program-ranges.ts';
 import type { ProgramSummary } from '../../domain/log/program-state.ts';

@@ -101,6 +101,11 @@ export class SqliteRunSink implements RunSink {
   }
 
   async finish(programs: readonly ProgramSummary[], totals: { formats: string[]; lines: number; unknownLines: number }, sha256: string): Promise<void> {
+    this.finishNow(programs, totals, sha256);
+  }
+
+  /** `finish` without the Promise (SQLite writes are synchronous; the fuzzer stores runs in a tight loop). */
+  finishNow(programs: readonly ProgramSummary[], totals: { formats: string[]; lines: number; unknownLines: number }, sha256: string): void {
     this.flushBlock();
     const insertProgram = this.db.prepare(`INSERT INTO programs (${PROGRAM_COLUMNS.join(', ')}) VALUES (${PROGRAM_COLUMNS.map(() => '?').join(', ')})`);
     const hints = new Set<string>();

@@ -1,0 +1,48 @@
+/**
+ * Rule dispatch: what a helper/kfunc call and the main program's exit do to the model.
+ *
+ * Contract: `execCall` finds the call's rule (by name, helper number, or the acquire/release name
+ * heuristics), applies it through the ModelApi, then clears R1–R5 and sets R0 to what the rule
+ * returned (an unknown scalar when nothing, or when no rule knows the call). `checkMainExit`
+ * judges the exit of the main program: a held lock is `exit-while-locked`, every reference still
+ * in the table is a leak (with who still owns it, or who held it last).
+ */
+import { curFrame, holdersOf, type PathState } from './path-state.ts';
+import { scalar, type MReg } from './regs.ts';
+import type { RuleRegistry } from './rules/index.ts';
+import type { CallInfo, ModelApi } from './rules/types.ts';
+import { leakExplanation } from './findings.ts';
+import type { ObjectTable } from './object-table.ts';
+import type { ReplayLog } from './replay-log.ts';
+
+export function execCall(api: ModelApi, rules: RuleRegistry, s: PathState, name: string, num: number): void {
+  const fr = curFrame(s);
+  const args = [1, 2, 3, 4, 5].map((i) => fr.regs[i]);
+  const isHelper = num > 0 && num < 1000;
+  const rule = rules.find(name, num, isHelper);
+  const call: CallInfo = { name, num, args };
+  let r0: MReg | undefined;
+  if (rule) r0 = rule.apply(api, call);
+  const after = curFrame(s);
+  for (let i = 1; i <= 5; i++) after.regs[i] = undefined;
+  after.regs[0] = r0 ?? scalar();
+}
+
+export function checkMainExit(s: PathState, insn: number, objects: ObjectTable, log: ReplayLog): void {
+  if (s.lock) {
+    log.finding(
+      'exit-while-locked',
+      [],
+      `the program exits at insn ${insn} while ${s.lock.name} is still locked (path ${s.path.join('→')}); call bpf_spin_unlock on every path before returning`,
+    );
+    return;
+  }
+  const leaked = s.refs.filter((e) => e.kind === 'ptr' && e.obj !== undefined).map((e) => e.obj as number);
+  if (leaked.length === 0) return;
+  for (const obj of leaked) {
+    log.event('leak', obj, holdersOf(s, obj).join(',') || null, null);
+    objects.endObject(obj, 'leak');
+  }
+  const texts = leaked.map((obj) => leakExplanation(objects.obj(obj), objects.objName(obj), holdersOf(s, obj), objects.lastHolders.get(obj), insn, s.path));
+  log.finding('leak', leaked, texts.join('; '));
+}

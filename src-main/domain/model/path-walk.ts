@@ -1,0 +1,443 @@
+/**
+ * The verifier's depth-first walk, followed record by record: the current path, the branches
+ * still to explore, subprogram and callback frames, and where the model's state is checked
+ * against the state the kernel printed.
+ *
+ * Contract: `push(record)` in log order; `end()` once after the last. A conditional jump keeps the
+ * state of the branch not taken until the log shows it (`from X to Y:` at level 2, a rewound
+ * `N: <state>` at level 1); every printed full state restarts the path from the kernel's
+ * registers while keeping the model's object knowledge (crosscheck.ts `reseed`). Subprogram and
+ * callback frames follow the call blocks (caller:/callee:/returning from callee:/to caller at N:).
+ * Each executed instruction is one step (its model state goes to the StepStore). Calls are
+ * dispatched to the rules (calls.ts); this module never judges ownership itself.
+ */
+import type { LogRecord } from '../log/records.ts';
+import { newValueCache, parseState, type ParsedState, type ValueCache } from '../log/reg-state.ts';
+import { adoptPlain, compareFrame, fillRefs, reseed, seedPartial, type Checker } from './crosscheck.ts';
+import { decodeInsn, type Insn } from './insn.ts';
+import { cloneState, curFrame, holdersOf, initialState, newFrame, type PathState } from './path-state.ts';
+import type { RuleRegistry } from './rules/index.ts';
+import type { ModelApi } from './rules/types.ts';
+import { deadFinding } from './rules/common.ts';
+import { execSimple, nullSplit } from './semantics.ts';
+import type { StepStore } from './step-store.ts';
+import { checkMainExit, execCall } from './calls.ts';
+import type { Cursor, ObjectTable } from './object-table.ts';
+import type { ReplayLog } from './replay-log.ts';
+
+interface Saved {
+  from: number;
+  /** Undefined for a callback frame (its start is only known from the `from` line). */
+  to?: number;
+  state: PathState;
+  /** Reference that ends when this branch is entered (the NULL branch of a check). */
+  nullEnds?: NullEnd;
+}
+
+interface NullEnd {
+  obj: number;
+  from: string | null;
+  insn: number;
+  line: number;
+}
+
+interface PendingJump {
+  insn: number;
+  line: number;
+  target: number;
+  fall: PathState;
+  taken: PathState;
+  fallEnds?: NullEnd;
+  takenEnds?: NullEnd;
+  suffix?: ParsedState;
+}
+
+interface LastParse {
+  text: string;
+  parsed: ParsedState;
+}
+
+const MAX_SAVED = 4096;
+/** Per-insn caches cover insn indices below this. */
+const MAX_INSN = 1 << 20;
+
+export interface PathWalkDeps {
+  cur: Cursor;
+  objects: ObjectTable;
+  log: ReplayLog;
+  checker: Checker;
+  api: ModelApi;
+  rules: RuleRegistry;
+  store: StepStore;
+}
+
+function holdersOfName(s: PathState | null, obj: number): string | null {
+  if (!s) return null;
+  return holdersOf(s, obj).join(',') || null;
+}
+
+export class PathWalk {
+  private readonly cur: Cursor;
+  private saved: Saved[] = [];
+  private pending: PendingJump | null = null;
+  private pendingReturn = false;
+  private block: 'caller' | 'callee' | 'returning' | 'to-caller' | null = null;
+  private lastRecordWasBranchTo: number | null = null;
+  private pathIndex = 0;
+  private lastInsn = -1;
+  private lastLine = 0;
+  /** Parsed value texts (shared, read-only RegValues; bounded by parseState). */
+  private readonly values: ValueCache = newValueCache();
+  /** Last parsed compact suffix / `N: <state>` delta per insn (see parseAt). */
+  private readonly lastSuffix: LastParse[] = [];
+  private readonly lastState: LastParse[] = [];
+  /** Last decoded instruction per insn index (decoded ops are read-only). */
+  private readonly decoded: ({ opcode: string; asm: string; op: Insn } | undefined)[] = [];
+  /** State (and bind count) of the last full `fillRefs` scan still valid (see checkSuffix). */
+  private filled: PathState | null = null;
+  private filledBinds = 0;
+
+  constructor(private readonly d: PathWalkDeps) {
+    this.cur = d.cur;
+  }
+
+  /** Queue a callback frame's start state (rule-api's pushCallback). */
+  pushCallback(state: PathState): void {
+    this.pushSaved({ from: this.cur.insn, state });
+  }
+
+  /** Where the last instruction of the walk was (for findings made after it). */
+  lastPosition(): { insn: number; line: number } {
+    return { insn: this.lastInsn, line: this.lastLine };
+  }
+
+  push(rec: LogRecord): void {
+    const wasBranch = this.lastRecordWasBranchTo;
+    this.lastRecordWasBranchTo = null;
+    if (rec.kind !== 'insn') this.filled = null;
+    switch (rec.kind) {
+      case 'insn':
+        this.onInsn(rec.insn, rec.line, rec.opcode, rec.asm, rec.suffix);
+        if (rec.glued) {
+          if (rec.glued.safe) this.onSafe(rec.glued.insn, rec.line);
+          else this.onState(rec.glued.insn, rec.line, rec.glued.state, null);
+        }
+        break;
+      case 'state':
+        this.onState(rec.insn, rec.line, rec.state, wasBranch);
+        break;
+      case 'branch':
+        this.onBranch(rec.from, rec.to, rec.line, rec.safe, rec.state);
+        if (!rec.safe) this.lastRecordWasBranchTo = rec.to;
+        break;
+      case 'safe':
+        this.onSafe(rec.insn, rec.line);
+        break;
+      case 'call-header':
+        if (rec.which === 'to-caller') this.finishReturn();
+        this.block = rec.which;
+        break;
+      case 'call-state':
+        this.onCallState(rec.line, rec.state);
+        break;
+      case 'error':
+        this.d.log.kernelErrors.push(rec.text);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** After the last record: a jump still pending falls through, a pending return completes. */
+  end(): void {
+    this.resolvePending(null);
+    this.finishReturn();
+  }
+
+  private setPos(insn: number, line: number): void {
+    this.cur.insn = insn;
+    this.cur.line = line;
+  }
+
+  private pushSaved(sv: Saved): void {
+    this.saved.push(sv);
+    if (this.saved.length > MAX_SAVED) this.saved.shift();
+  }
+
+  private resolvePending(next: number | null): void {
+    const p = this.pending;
+    if (!p) return;
+    this.filled = null;
+    this.pending = null;
+    this.setPos(p.insn, p.line);
+    const takenNow = next !== null && next === p.target && p.target !== p.insn + 1;
+    if (takenNow) {
+      this.cur.s = p.taken;
+      this.cur.s.path.push(p.target);
+      if (p.takenEnds !== undefined) this.nullEnd(p.takenEnds);
+    } else {
+      this.cur.s = p.fall;
+      if (p.fallEnds !== undefined) this.nullEnd(p.fallEnds);
+      const sv: Saved = { from: p.insn, to: p.target, state: p.taken };
+      if (p.takenEnds !== undefined) sv.nullEnds = p.takenEnds;
+      this.pushSaved(sv);
+    }
+    if (p.suffix) this.checkSuffix(p.suffix);
+    this.recordStep();
+  }
+
+  private nullEnd(e: NullEnd): void {
+    const [insn, line] = [this.cur.insn, this.cur.line];
+    this.setPos(e.insn, e.line);
+    this.d.log.event('release', e.obj, e.from, 'NULL');
+    this.d.objects.endObject(e.obj, 'null');
+    this.setPos(insn, line);
+  }
+
+  private finishReturn(): void {
+    const s = this.cur.s;
+    if (!this.pendingReturn || !s) return;
+    this.pendingReturn = false;
+    const callee = s.frames[s.cur];
+    if (!callee || s.cur === 0) return;
+    s.frames.length = s.cur;
+    s.cur -= 1;
+    if (!callee.cb) {
+      const caller = curFrame(s);
+      caller.regs[0] = callee.regs[0];
+      for (let i = 1; i <= 5; i++) caller.regs[i] = undefined;
+    }
+  }
+
+  private onCallState(line: number, text: string): void {
+    if (!this.cur.s || this.block === null) return;
+    this.cur.line = line;
+    const parsed = parseState(text, this.values);
+    fillRefs(this.cur.s, this.d.checker);
+    compareFrame(this.cur.s, parsed, true, this.d.checker);
+  }
+
+  private takeSaved(from: number | null, to: number): Saved | undefined {
+    let idx = -1;
+    if (from !== null) {
+      for (let i = this.saved.length - 1; i >= 0; i--) {
+        const sv = this.saved[i] as Saved;
+        if (sv.from === from && (sv.to === to || sv.to === undefined)) {
+          idx = i;
+          break;
+        }
+      }
+    }
+    if (idx < 0) {
+      for (let i = this.saved.length - 1; i >= 0; i--) {
+        if ((this.saved[i] as Saved).to === to) {
+          idx = i;
+          break;
+        }
+      }
+    }
+    if (idx < 0) return undefined;
+    const sv = this.saved[idx] as Saved;
+    this.saved.splice(idx, 1);
+    return sv;
+  }
+
+  private enterSaved(sv: Saved, to: number): PathState {
+    const st = sv.state;
+    st.path.push(to);
+    this.cur.s = st;
+    if (sv.nullEnds !== undefined) this.nullEnd(sv.nullEnds);
+    fillRefs(st, this.d.checker);
+    return st;
+  }
+
+  private onBranch(from: number, to: number, line: number, safe: boolean, text: string): void {
+    this.resolvePending(null);
+    this.finishReturn();
+    this.block = null;
+    this.setPos(to, line);
+    const sv = this.takeSaved(from, to);
+    let base: PathState | undefined;
+    if (sv) base = this.enterSaved(sv, to);
+    else if (this.cur.s) base = this.cur.s;
+    this.pathIndex += 1;
+    if (safe) {
+      this.cur.s = null;
+      return;
+    }
+    const parsed = parseState(text, this.values);
+    if (base && !base.blind) compareFrame(base, parsed, true, this.d.checker);
+    this.cur.s = reseed(base, parsed, to, this.d.checker);
+    this.d.objects.noteHolders(this.cur.s);
+  }
+
+  private onState(insn: number, line: number, text: string, afterBranch: number | null): void {
+    this.filled = null;
+    this.resolvePending(insn);
+    this.finishReturn();
+    this.block = null;
+    if (afterBranch === insn && this.cur.s) return; // the `N:` copy of the branch snapshot
+    if (this.cur.s && !this.cur.s.blind && insn !== 0) {
+      // ≥ 5.17 prints `N: <state>` on its own line whenever the previous log line was not the
+      // instruction line (after mark_precise lines, after `SCC enter`, after a call's info line):
+      // like a compact suffix it shows only the scratched registers — a delta, not a snapshot.
+      this.setPos(insn, line);
+      this.checkSuffix(this.parseAt(this.lastState, insn, text));
+      this.d.objects.noteHolders(this.cur.s);
+      return;
+    }
+    this.setPos(insn, line);
+    let base: PathState | undefined = this.cur.s ?? undefined;
+    if (!base) {
+      const sv = this.takeSaved(null, insn);
+      if (sv) {
+        base = this.enterSaved(sv, insn);
+        this.pathIndex += 1;
+      }
+    }
+    const parsed = parseState(text, this.values);
+    if (base && !base.blind) compareFrame(base, parsed, true, this.d.checker);
+    this.cur.s = reseed(base, parsed, insn, this.d.checker);
+    this.d.objects.noteHolders(this.cur.s);
+  }
+
+  private onSafe(insn: number, line: number): void {
+    this.resolvePending(insn);
+    this.finishReturn();
+    this.setPos(insn, line);
+    this.cur.s = null;
+  }
+
+  /**
+   * Parse a state text printed at `insn`, re-using the last parse at that insn when the text is the
+   * same (loops print the same registers again). Parsed states are read-only.
+   */
+  private parseAt(cache: LastParse[], insn: number, text: string): ParsedState {
+    if (insn < 0 || insn >= MAX_INSN) return parseState(text, this.values);
+    const c = cache[insn];
+    if (c !== undefined && c.text === text) return c.parsed;
+    const parsed = parseState(text, this.values);
+    if (c !== undefined) {
+      c.text = text;
+      c.parsed = parsed;
+    } else cache[insn] = { text, parsed };
+    return parsed;
+  }
+
+  private decode(insn: number, opcode: string, asm: string): Insn {
+    const d = insn >= 0 && insn < MAX_INSN ? this.decoded[insn] : undefined;
+    if (d !== undefined && d.asm === asm && d.opcode === opcode) return d.op;
+    const op = decodeInsn(insn, opcode, asm);
+    if (insn >= 0 && insn < MAX_INSN) this.decoded[insn] = { opcode, asm, op };
+    return op;
+  }
+
+  private checkSuffix(parsed: ParsedState): void {
+    const s = this.cur.s;
+    if (!s) return;
+    const { checker, objects } = this.d;
+    // Ref ids can only be missing-but-known after a bind, or after something other than a plain
+    // instruction (calls, path switches, printed states) placed values: otherwise skip the scan.
+    if (s !== this.filled || objects.binds !== this.filledBinds) fillRefs(s, checker);
+    this.filled = s;
+    this.filledBinds = objects.binds;
+    if (s.blind) {
+      this.filled = null;
+      while (s.frames.length <= (parsed.frame ?? 0)) s.frames.push(newFrame());
+      s.cur = parsed.frame ?? 0;
+      seedPartial(s, parsed, checker);
+      return;
+    }
+    if ((parsed.frame ?? 0) !== s.cur) {
+      checker.divergence('frame', `frame${s.cur}`, `frame${parsed.frame ?? 0}`);
+      return;
+    }
+    compareFrame(s, parsed, false, checker);
+    adoptPlain(s, parsed);
+  }
+
+  private recordStep(): void {
+    const s = this.cur.s;
+    if (!s) return;
+    this.d.log.step(this.pathIndex);
+    this.d.objects.atStep(s, this.d.store.pushState(s));
+  }
+
+  private onInsn(insn: number, line: number, opcode: string, asm: string, suffix: string | undefined): void {
+    this.resolvePending(insn);
+    this.finishReturn();
+    this.block = null;
+    this.setPos(insn, line);
+    this.lastInsn = insn;
+    this.lastLine = line;
+    if (!this.cur.s) {
+      this.cur.s = initialState();
+      this.cur.s.path = [insn];
+      this.cur.s.blind = true;
+    }
+    const s = this.cur.s;
+    const op = this.decode(insn, opcode, asm);
+    if (op.op === 'call' || op.op === 'subcall' || op.op === 'exit') this.filled = null;
+    const parsedSuffix = suffix === undefined ? undefined : this.parseAt(this.lastSuffix, insn, suffix);
+    let endPath = false;
+    switch (op.op) {
+      case 'cond':
+        this.execCond(s, op, parsedSuffix);
+        return;
+      case 'call':
+        execCall(this.d.api, this.d.rules, s, op.name, op.num);
+        break;
+      case 'subcall':
+        this.execSubcall(s, insn);
+        break;
+      case 'exit':
+        if (s.cur > 0) this.pendingReturn = true;
+        else {
+          checkMainExit(s, this.cur.insn, this.d.objects, this.d.log);
+          endPath = true;
+        }
+        break;
+      default: {
+        const use = execSimple(s, op);
+        if (use.deadBase) deadFinding(this.d.api, use.deadBase.value, `R${use.deadBase.reg}`, 'a memory access');
+      }
+    }
+    if (parsedSuffix) this.checkSuffix(parsedSuffix);
+    this.recordStep();
+    if (endPath) this.cur.s = null;
+  }
+
+  private execCond(s: PathState, op: Extract<Insn, { op: 'cond' }>, suffix: ParsedState | undefined): void {
+    const taken = cloneState(s);
+    const p: PendingJump = { insn: this.cur.insn, line: this.cur.line, target: op.target, fall: s, taken };
+    if (suffix) p.suffix = suffix;
+    const r = curFrame(s).regs[op.reg];
+    if (op.wide && op.src === undefined && op.imm === '0' && (op.cmp === '==' || op.cmp === '!=') && r?.k === 'ptr' && r.nul) {
+      const from = r.obj !== undefined ? holdersOfName(s, r.obj) : null;
+      const end = (obj: number | undefined): NullEnd | undefined => (obj === undefined ? undefined : { obj, from, insn: this.cur.insn, line: this.cur.line });
+      if (op.cmp === '==') {
+        const e = end(nullSplit(op.reg, taken, s));
+        if (e !== undefined) p.takenEnds = e;
+      } else {
+        const e = end(nullSplit(op.reg, s, taken));
+        if (e !== undefined) p.fallEnds = e;
+      }
+    }
+    this.pending = p;
+  }
+
+  private execSubcall(s: PathState, insn: number): void {
+    const caller = curFrame(s);
+    const fr = newFrame();
+    fr.callsite = insn;
+    for (let i = 1; i <= 5; i++) {
+      const r = caller.regs[i];
+      fr.regs[i] = r ? { ...r } : undefined;
+      caller.regs[i] = undefined;
+    }
+    fr.regs[10] = { k: 'fp', v: '0', off: 0 };
+    s.frames.length = s.cur + 1;
+    s.frames.push(fr);
+    s.cur += 1;
+  }
+}
