@@ -223,12 +223,10 @@ describe('raw BTF blob — malformed input', () => {
 });
 
 describe.runIf(existsSync(VMLINUX))('raw BTF blob — this machine\'s vmlinux', () => {
-  it('parses /sys/kernel/btf/vmlinux quickly and finds the tagged kfunc bpf_obj_new_impl', () => {
+  // Speed is the benchmarks' job (npm run bench), not a timed test's.
+  it('parses /sys/kernel/btf/vmlinux and finds the tagged kfunc bpf_obj_new_impl', () => {
     const bytes = readFileSync(VMLINUX);
-    const t0 = performance.now();
     const raw = parseBtfRaw(bytes, { file: VMLINUX });
-    const ms = performance.now() - t0;
-    expect(ms).toBeLessThan(1000);
     expect(raw.btf.types.length).toBeGreaterThan(10_000);
     expect(raw.warnings).toEqual([]);
     const s = summarizeBtf(raw.btf);

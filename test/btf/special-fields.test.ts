@@ -409,12 +409,10 @@ describe('summarizeBtf — every field kind and warning (synthetic BTF)', () => 
 });
 
 describe.runIf(existsSync('/sys/kernel/btf/vmlinux'))('summarizeBtf — vmlinux', () => {
-  it('summarises the kernel BTF quickly', async () => {
+  it('summarises the kernel BTF (its speed is the benchmarks\' job)', async () => {
     const { parseBtfRaw } = await import('../../src-main/domain/btf/index.ts');
     const btf = parseBtfRaw(readFileSync('/sys/kernel/btf/vmlinux')).btf;
-    const t0 = performance.now();
     const s = summarizeBtf(btf);
-    expect(performance.now() - t0).toBeLessThan(1000);
     expect(s.kfuncs.find((k) => k.name === 'bpf_task_acquire')).toMatchObject({ tagged: true, returns: 'struct task_struct *' });
   });
 });
