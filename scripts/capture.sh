@@ -129,7 +129,7 @@ if [ ${#names[@]} -eq 0 ]; then
 fi
 
 # raw loader captures: which programs get which extra logs
-LEVEL_PROGS=" local_kptr_stash use_after_unlock leak_obj list_push_pop multi_ok subprog_ok rbtree_add_remove double_drop "
+LEVEL_PROGS=" local_kptr_stash task_fifo write_after_push use_after_unlock leak_obj list_push_pop multi_ok subprog_ok rbtree_add_remove double_drop "
 STATS_PROGS=" list_push_pop leak_obj "
 TRUNC_PROGS=" local_kptr_stash use_after_unlock "
 TRUNC_SIZE=1024
