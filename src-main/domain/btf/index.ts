@@ -22,3 +22,4 @@ export {
 export { parseBtfBytes, sniffBtfFormat, type BtfFileFormat, type LoadedBtf, type LoadBtfOptions } from './btf-file-core.ts';
 export { BtfStreamParser } from './btf-stream.ts';
 export * from './special-fields.ts';
+export { summarizeBtf } from './summarize.ts';

@@ -239,14 +239,14 @@ const RAW: Readonly<Record<string, KfuncTableJson>> = {
 };
 
 /**
- * Which table judges which kernel (major.minor, inclusive upper bounds). Kfunc sets grow from
- * release to release and a kfunc's flags rarely change, so a kernel between two tables is judged
- * with the next table up as long as the flag vocabulary is the same (it knows every kfunc the
- * kernel has; `since` tells which ones may postdate it), and with the previous one when the next
- * changes the vocabulary:
+ * Which table judges which kernel (major.minor, inclusive upper bounds). A kernel between two
+ * tables is judged with the next table up: kfunc sets grow from release to release and a kfunc's
+ * flags rarely change, so that table knows every kfunc the kernel can have (`since` tells which
+ * ones may postdate it), where the previous one would miss the kfuncs added since. The exception
+ * is 6.19, judged with 6.18: it still has KF_TRUSTED_ARGS as a flag, 7.x trusts by default.
  *   ≤ 6.1 → 6.1 (older kernels are approximated by it);
  *   6.2–6.12 → 6.12 (6.2 brought bpf_obj_new and the task/cgroup kfuncs; 6.1 has none of them);
- *   6.13–6.19 → 6.18 (derived; KF_TRUSTED_ARGS is still a flag there, so 7.2 would misjudge);
+ *   6.13–6.19 → 6.18 (derived);
  *   7.0–7.2 → 7.2 (trusted arguments by default, KF_IMPLICIT_ARGS);
  *   ≥ 7.3 → 7.3.
  */
@@ -289,7 +289,6 @@ function build(release: string): Built {
   if (have) return have;
   const raw = RAW[release];
   if (!raw) throw new Error(`no kfunc table for ${release}`);
-  const defined = new Set(raw.flagDefs.map((d) => d.name));
   const table: KfuncTable = {
     release: raw.release,
     kernelVersion: raw.kernelVersion,
@@ -308,7 +307,7 @@ function build(release: string): Built {
     const flags: Record<string, boolean> = {};
     for (const key of KNOWN_FLAG_KEYS) flags[key] = false;
     for (const d of raw.flagDefs) flags[d.key] = false;
-    for (const f of k.flags) if (defined.has(f) || f.startsWith('KF_')) flags[flagKey(f)] = true;
+    for (const f of k.flags) if (f.startsWith('KF_')) flags[flagKey(f)] = true;
     const progTypes = new Set<string>();
     const filters = new Set<string>();
     const structs = new Set<string>();
