@@ -1,5 +1,4 @@
 import { describe, it, expect } from 'vitest';
-import { readFileSync } from 'node:fs';
 import {
   BtfParseError,
   BtfTextParser,
@@ -9,10 +8,12 @@ import {
   type Btf,
 } from '../../src-main/domain/btf/index.ts';
 import { btfText } from './helpers/btf-writer.ts';
-import { capturedPrograms, readFixtureText, sharedExample } from './fixtures.ts';
+import { capturedPrograms, readFixtureText } from './fixtures.ts';
 
-const stashText = readFileSync(sharedExample('stash_ok.btf.txt'), 'utf8');
-const uapText = readFileSync(sharedExample('use_after_push.btf.txt'), 'utf8');
+// Our two walkthrough programs (test/fixtures/progs): a task stashed in a listed local object, and a
+// write through a list node after the unlock.
+const stashText = readFixtureText('task_fifo.btf.txt');
+const uapText = readFixtureText('write_after_push.btf.txt');
 
 function parseInChunks(text: string, size: number): Btf {
   const p = new BtfTextParser();
@@ -30,8 +31,8 @@ function errorOf(fn: () => unknown): BtfParseError {
   throw new Error('expected a BtfParseError');
 }
 
-describe('bpftool raw text parser — shared examples', () => {
-  it('parses stash_ok: counts and specific types', () => {
+describe('bpftool raw text parser — task_fifo and write_after_push', () => {
+  it('parses task_fifo: counts and specific types', () => {
     const btf = parseBtfText(stashText);
     expect(btf.startId).toBe(1);
     expect(btf.types.length).toBe(428); // void + [1]..[427]
@@ -40,27 +41,28 @@ describe('bpftool raw text parser — shared examples', () => {
     expect(getType(btf, 6)).toEqual({
       id: 6,
       kind: 'STRUCT',
-      name: 'task_node',
+      name: 'waiter',
       size: 32,
       members: [
-        { name: 'task', typeId: 7, bitsOffset: 0 },
-        { name: 'node', typeId: 8, bitsOffset: 64 },
+        { name: 'who', typeId: 7, bitsOffset: 0 },
+        { name: 'q', typeId: 8, bitsOffset: 64 },
       ],
     });
+    expect(getType(btf, 7)).toEqual({ id: 7, kind: 'PTR', name: '', typeId: 357 });
     expect(getType(btf, 14)).toEqual({ id: 14, kind: 'FUNC', name: 'bpf_obj_new_impl', typeId: 12, linkage: 'extern' });
-    expect(getType(btf, 350)).toEqual({ id: 350, kind: 'VAR', name: 'fifo', typeId: 342, linkage: 'global' });
-    expect(getType(btf, 351)).toEqual({ id: 351, kind: 'DECL_TAG', name: 'contains:task_node:node', typeId: 350, componentIdx: -1 });
+    expect(getType(btf, 350)).toEqual({ id: 350, kind: 'VAR', name: 'fifo_head', typeId: 342, linkage: 'global' });
+    expect(getType(btf, 351)).toEqual({ id: 351, kind: 'DECL_TAG', name: 'contains:waiter:q', typeId: 350, componentIdx: -1 });
     expect(getType(btf, 352)).toEqual({
       id: 352,
       kind: 'DATASEC',
-      name: '.data.A',
+      name: '.data.fifo',
       size: 0,
       vars: [
         { typeId: 349, offset: 0, size: 4 },
         { typeId: 350, offset: 0, size: 16 },
       ],
     });
-    expect(getType(btf, 358)).toEqual({ id: 358, kind: 'TYPE_TAG', name: 'kptr', typeId: 17 });
+    expect(getType(btf, 357)).toEqual({ id: 357, kind: 'TYPE_TAG', name: 'kptr', typeId: 17 });
     expect(getType(btf, 355)).toEqual({ id: 355, kind: 'FWD', name: 'rq', fwdKind: 'struct' });
     expect(getType(btf, 4)).toEqual({ id: 4, kind: 'INT', name: 'int', size: 4, bitsOffset: 0, nrBits: 32, encoding: 'SIGNED' });
     const task = getType(btf, 17);
@@ -75,12 +77,14 @@ describe('bpftool raw text parser — shared examples', () => {
     expect(getType(btf, 3)).toEqual({ id: 3, kind: 'FUNC_PROTO', name: '', retTypeId: 4, params: [{ name: 'ctx', typeId: 1 }] });
   });
 
-  it('parses use_after_push', () => {
+  it('parses write_after_push', () => {
     const btf = parseBtfText(uapText);
-    expect(btf.types.length).toBe(47);
+    expect(btf.types.length).toBe(44); // void + [1]..[43]
     const kinds = btf.types.map((t) => t.kind);
-    expect(kinds.filter((k) => k === 'DATASEC').length).toBe(4);
-    expect(getType(btf, 38)).toMatchObject({ kind: 'DECL_TAG', name: 'contains:item:node', componentIdx: -1 });
+    // .data.samples, .ksyms, license
+    expect(btf.types.filter((t) => t.kind === 'DATASEC').map((t) => t.name)).toEqual(['.data.samples', '.ksyms', 'license']);
+    expect(kinds.filter((k) => k === 'DATASEC').length).toBe(3);
+    expect(getType(btf, 38)).toMatchObject({ kind: 'DECL_TAG', name: 'contains:hit_node:entry', typeId: 37, componentIdx: -1 });
   });
 
   it('tolerates CRLF line endings and a missing final newline', () => {

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { BtfParseError, BtfStreamParser, parseBtfBytes, type LoadedBtf } from '../../src-main/domain/btf/index.ts';
 import { loadBtfFile } from '../../src-main/app/read-files.ts';
-import { capturedPrograms, fixturePath, readFixtureBytes, sharedExample } from './fixtures.ts';
+import { capturedPrograms, fixturePath, readFixtureBytes } from './fixtures.ts';
 
 /** The comparable part of a LoadedBtf (the raw string table is a Buffer in one path, a Uint8Array in the other). */
 function view(l: LoadedBtf): Omit<LoadedBtf, 'raw'> {
@@ -28,7 +28,7 @@ describe('BtfStreamParser — tiny chunks give the same result as one-shot parsi
   }
 
   it('1-byte chunks, including UTF-8 and CRLF text', () => {
-    const text = readFileSync(sharedExample('stash_ok.btf.txt'));
+    const text = readFixtureBytes('task_fifo.btf.txt');
     expect(streamed(text, 1)).toEqual(view(parseBtfBytes(text, 'x')));
     const crlf = new TextEncoder().encode(new TextDecoder().decode(text).replace(/\n/g, '\r\n'));
     expect(streamed(crlf, 3).btf).toEqual(parseBtfBytes(text, 'x').btf);
@@ -37,7 +37,7 @@ describe('BtfStreamParser — tiny chunks give the same result as one-shot parsi
   });
 
   it('reports a bad line in a large text dump with its line number while streaming', async () => {
-    const lines = new TextDecoder().decode(readFileSync(sharedExample('stash_ok.btf.txt'))).split('\n');
+    const lines = new TextDecoder().decode(readFixtureBytes('task_fifo.btf.txt')).split('\n');
     lines[299] = 'not a btf line';
     const bytes = new TextEncoder().encode(lines.join('\n'));
     const p = new BtfStreamParser('big.btf.txt');

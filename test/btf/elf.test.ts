@@ -1,5 +1,4 @@
 import { describe, it, expect } from 'vitest';
-import { readFileSync } from 'node:fs';
 import {
   BtfParseError,
   findBtfSection,
@@ -9,7 +8,7 @@ import {
   summarizeBtf,
 } from '../../src-main/domain/btf/index.ts';
 import { buildElf, encodeBtf } from './helpers/btf-writer.ts';
-import { capturedPrograms, readFixtureBytes, readFixtureText, sharedExample } from './fixtures.ts';
+import { capturedPrograms, readFixtureBytes, readFixtureText } from './fixtures.ts';
 
 function errorOf(fn: () => unknown): BtfParseError {
   try {
@@ -21,7 +20,7 @@ function errorOf(fn: () => unknown): BtfParseError {
   throw new Error('expected a BtfParseError');
 }
 
-const stash = parseBtfText(readFileSync(sharedExample('stash_ok.btf.txt'), 'utf8'));
+const stash = parseBtfText(readFixtureText('task_fifo.btf.txt'));
 
 describe('ELF .BTF — captured objects', () => {
   for (const name of capturedPrograms()) {
@@ -57,13 +56,14 @@ describe('ELF .BTF — synthetic objects', () => {
           endianness,
           sections: [
             { name: '.text', data: new Uint8Array(8) },
-            { name: '.data.A', data: new Uint8Array(24) },
+            { name: '.data.fifo', data: new Uint8Array(24) },
             { name: '.BTF', data: encodeBtf(stash, { endianness }) },
           ],
+          // The symbols of task_fifo.bpf.o (readelf -s): fifo_head at 8 (16 bytes), fifo_guard at 0 (4 bytes).
           symbols: [
-            { name: 'fifo', section: '.data.A', value: 8, size: 16 },
-            { name: 'fifo_lock', section: '.data.A', value: 0, size: 4 },
-            { name: 'enqueue_task', section: '.text', value: 0, size: 8, type: 2 },
+            { name: 'fifo_head', section: '.data.fifo', value: 8, size: 16 },
+            { name: 'fifo_guard', section: '.data.fifo', value: 0, size: 4 },
+            { name: 'queue_new_task', section: '.text', value: 0, size: 8, type: 2 },
           ],
         });
         const e = parseBtfElf(elf, { file: 'syn.o' });
@@ -72,20 +72,20 @@ describe('ELF .BTF — synthetic objects', () => {
         expect(e.endianness).toBe(endianness);
         expect(e.btf).toEqual(stash);
         expect(e.dataLayout).toEqual({
-          '.data.A': {
+          '.data.fifo': {
             size: 24,
             vars: [
-              { name: 'fifo_lock', offset: 0, size: 4 },
-              { name: 'fifo', offset: 8, size: 16 },
+              { name: 'fifo_guard', offset: 0, size: 4 },
+              { name: 'fifo_head', offset: 8, size: 16 },
             ],
           },
         });
         const s = summarizeBtf(e.btf, { dataLayout: e.dataLayout });
-        const data = s.globals.find((g) => g.name === '.data.A');
+        const data = s.globals.find((g) => g.name === '.data.fifo');
         expect(data?.layoutSource).toBe('elf');
         expect(data?.vars.map((v) => [v.name, v.layoutOffset])).toEqual([
-          ['fifo_lock', 0],
-          ['fifo', 8],
+          ['fifo_guard', 0],
+          ['fifo_head', 8],
         ]);
       });
     }

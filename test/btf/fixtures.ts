@@ -1,4 +1,4 @@
-// Test helper: locations of the real captures and shared examples used by the BTF tests.
+// Test helper: locations of the real captures (test/fixtures/logs/6.18) used by the BTF tests.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -7,8 +7,6 @@ import { dirname, join, resolve } from 'node:path';
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO = resolve(here, '../..');
 export const FIXTURES_618 = join(REPO, 'test/fixtures/logs/6.18');
-/** /work/shared beside the repo (the examples every developer and CI has). */
-export const SHARED_EXAMPLES = resolve(REPO, '../shared/examples/kernel-6.18');
 export const VMLINUX = '/sys/kernel/btf/vmlinux';
 
 /** Names NAME of captured programs that have all four BTF forms (NAME.btf.txt/.btf.json/.btf/.bpf.o). */
@@ -31,8 +29,4 @@ export function readFixtureText(name: string): string {
 
 export function readFixtureBytes(name: string): Uint8Array {
   return readFileSync(fixturePath(name));
-}
-
-export function sharedExample(name: string): string {
-  return join(SHARED_EXAMPLES, name);
 }

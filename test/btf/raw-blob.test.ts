@@ -12,7 +12,7 @@ import {
   typeSize,
 } from '../../src-main/domain/btf/index.ts';
 import { BtfBlobBuilder, KIND_NUM, btfText, encodeBtf } from './helpers/btf-writer.ts';
-import { VMLINUX, capturedPrograms, readFixtureBytes, readFixtureText, sharedExample } from './fixtures.ts';
+import { VMLINUX, capturedPrograms, readFixtureBytes, readFixtureText } from './fixtures.ts';
 
 function errorOf(fn: () => unknown): BtfParseError {
   try {
@@ -24,7 +24,7 @@ function errorOf(fn: () => unknown): BtfParseError {
   throw new Error('expected a BtfParseError');
 }
 
-const stash = parseBtfText(readFileSync(sharedExample('stash_ok.btf.txt'), 'utf8'));
+const stash = parseBtfText(readFixtureText('task_fifo.btf.txt'));
 
 describe('raw BTF blob — same Btf as the text parser', () => {
   for (const name of capturedPrograms()) {

@@ -8,7 +8,7 @@ import {
   type SpecialField,
 } from '../../src-main/domain/btf/index.ts';
 import { btfText } from './helpers/btf-writer.ts';
-import { FIXTURES_618, capturedPrograms, fixturePath, readFixtureBytes, readFixtureText, sharedExample } from './fixtures.ts';
+import { FIXTURES_618, capturedPrograms, fixturePath, readFixtureBytes, readFixtureText } from './fixtures.ts';
 
 function summaryOf(name: string): BtfSummary {
   return summarizeBtf(parseBtfText(readFixtureText(`${name}.btf.txt`)));
@@ -18,36 +18,36 @@ function brief(fields: SpecialField[]): string[] {
   return fields.map((f) => `${f.name}:${f.kind}@${f.offset}${f.pointee ? `->${f.pointee.kind} ${f.pointee.name}` : ''}`);
 }
 
-describe('summarizeBtf — shared example stash_ok', () => {
-  const s = summarizeBtf(parseBtfText(readFileSync(sharedExample('stash_ok.btf.txt'), 'utf8')));
+describe('summarizeBtf — task_fifo (a task kptr in a listed local object)', () => {
+  const s = summaryOf('task_fifo');
 
-  it('finds task_node: kptr task @0 → task_struct, list_node node @8', () => {
-    const tn = s.structs.find((x) => x.name === 'task_node');
-    expect(tn).toEqual({
+  it('finds waiter: kptr who @0 → task_struct, list_node q @8', () => {
+    const w = s.structs.find((x) => x.name === 'waiter');
+    expect(w).toEqual({
       id: 6,
-      name: 'task_node',
+      name: 'waiter',
       size: 32,
       fields: [
-        { name: 'task', offset: 0, size: 8, kind: 'kptr', typeId: 7, tag: 'kptr', pointee: { id: 17, name: 'task_struct', kind: 'struct', isForward: false } },
-        { name: 'node', offset: 8, size: 24, kind: 'list_node', typeId: 8 },
+        { name: 'who', offset: 0, size: 8, kind: 'kptr', typeId: 7, tag: 'kptr', pointee: { id: 17, name: 'task_struct', kind: 'struct', isForward: false } },
+        { name: 'q', offset: 8, size: 24, kind: 'list_node', typeId: 8 },
       ],
     });
     // The kptr pointee is listed even though it has no special fields.
     expect(s.structs.find((x) => x.name === 'task_struct')).toEqual({ id: 17, name: 'task_struct', size: 3264, fields: [] });
-    expect(s.structs.map((x) => x.name)).toEqual(['task_node', 'task_struct']);
+    expect(s.structs.map((x) => x.name)).toEqual(['waiter', 'task_struct']);
   });
 
-  it('finds .data.A: fifo_lock spin_lock @0, fifo list_head @8 containing task_node:node', () => {
-    const data = s.globals.find((g) => g.name === '.data.A');
+  it('finds .data.fifo: fifo_guard spin_lock @0, fifo_head list_head @8 containing waiter:q', () => {
+    const data = s.globals.find((g) => g.name === '.data.fifo');
     expect(data).toMatchObject({ size: 0, layoutSize: 24, layoutSource: 'packed' });
-    const [lock, fifo] = data?.vars ?? [];
-    expect(lock).toMatchObject({ name: 'fifo_lock', offset: 0, size: 4, layoutOffset: 0, typeName: 'struct bpf_spin_lock' });
-    expect(lock?.specialFields).toEqual([{ name: 'fifo_lock', offset: 0, size: 4, kind: 'spin_lock', typeId: 348, valueOffset: 0 }]);
-    const contains = { type: 'task_node', field: 'node', typeId: 6, fieldOffset: 8, fieldKind: 'list_node' };
-    expect(fifo).toMatchObject({ name: 'fifo', offset: 0, size: 16, layoutOffset: 8, typeName: 'struct bpf_list_head', contains });
-    expect(fifo?.specialFields).toEqual([{ name: 'fifo', offset: 0, size: 16, kind: 'list_head', typeId: 342, contains, valueOffset: 8 }]);
-    // the log: "R1=map_value(map=.data.A,ks=4,vs=24,off=8)" for &fifo
-    expect(readFileSync(sharedExample('stash_ok.log'), 'utf8')).toContain('map_value(map=.data.A,ks=4,vs=24,off=8)');
+    const [lock, head] = data?.vars ?? [];
+    expect(lock).toMatchObject({ name: 'fifo_guard', offset: 0, size: 4, layoutOffset: 0, typeName: 'struct bpf_spin_lock' });
+    expect(lock?.specialFields).toEqual([{ name: 'fifo_guard', offset: 0, size: 4, kind: 'spin_lock', typeId: 348, valueOffset: 0 }]);
+    const contains = { type: 'waiter', field: 'q', typeId: 6, fieldOffset: 8, fieldKind: 'list_node' };
+    expect(head).toMatchObject({ name: 'fifo_head', offset: 0, size: 16, layoutOffset: 8, typeName: 'struct bpf_list_head', contains });
+    expect(head?.specialFields).toEqual([{ name: 'fifo_head', offset: 0, size: 16, kind: 'list_head', typeId: 342, contains, valueOffset: 8 }]);
+    // the log: "R1=map_value(map=.data.fifo,ks=4,vs=24,off=8)" for &fifo_head
+    expect(readFixtureText('task_fifo.bpftool.log')).toContain('map_value(map=.data.fifo,ks=4,vs=24,off=8)');
   });
 
   it('lists the extern kfuncs of .ksyms and no warnings; the summary is plain JSON', () => {

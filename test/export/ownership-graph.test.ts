@@ -1,8 +1,9 @@
-// The ownership graph built from the model's state follows the walkthrough of the shared example
-// (../shared/docs/walkthrough-stash.md) and the real 6.18 captures.
+// The ownership graph built from the model's state follows the stash walkthrough of our program
+// task_fifo (test/fixtures/progs/task_fifo.bpf.c: a task stashed in a waiter's `who` kptr, the waiter
+// pushed on .data.fifo:fifo_head under fifo_guard) and the other real 6.18 captures.
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
-import { SHARED_EXAMPLES, LOGS_618 } from '../helpers/fixtures.ts';
+import { LOGS_618 } from '../helpers/fixtures.ts';
 import { parseFile } from '../helpers/parse.ts';
 import { replayAll } from '../../src-main/domain/model/index.ts';
 import { summarizeBtf } from '../../src-main/domain/btf/index.ts';
@@ -27,21 +28,21 @@ const edge = (g: GraphSnapshot) =>
 
 describe('ownership graph (model)', () => {
   it('reproduces the stash walkthrough step by step', async () => {
-    const gs = await graphs(join(SHARED_EXAMPLES, 'stash_ok.log'), join(SHARED_EXAMPLES, 'stash_ok.btf.txt'));
+    const gs = await graphs(join(LOGS_618, 'task_fifo.bpftool.log'), join(LOGS_618, 'task_fifo.btf.txt'));
     const at = (insn: number) => gs.find((g) => g.insn === insn && g.step > 10) as GraphSnapshot;
-    // 16: #4 moves into task_node#2.task, the old content comes back as #6 owned by R0
-    expect(edge(at(16))).toEqual(expect.arrayContaining(['task_node #2.task -stashed-> task_struct #4', 'R0 -owns-> task_struct #6', 'R6 -owns-> task_node #2']));
+    // 16: #4 moves into waiter#2.who, the old content comes back as #6 owned by R0
+    expect(edge(at(16))).toEqual(expect.arrayContaining(['waiter #2.who -stashed-> task_struct #4', 'R0 -owns-> task_struct #6', 'R6 -owns-> waiter #2']));
     expect(edge(at(16))).not.toContain('R2 -owns-> task_struct #4');
     // 19: #6 released
     expect(at(19).nodes.find((n) => n.label === 'task_struct #6')?.status).toBe('released');
     // 29: the list owns the node, R6 is non-owning (pointing at its node field), #4 still stashed in it
     expect(edge(at(29))).toEqual(
-      expect.arrayContaining(['fifo -in-collection-> task_node #2', 'R6 -non-owning-> task_node #2.node', 'task_node #2.task -stashed-> task_struct #4']),
+      expect.arrayContaining(['fifo_head -in-collection-> waiter #2', 'R6 -non-owning-> waiter #2.q', 'waiter #2.who -stashed-> task_struct #4']),
     );
-    expect(at(29).nodes.find((n) => n.label === 'fifo')).toMatchObject({ kind: 'list-head', parent: 'glob:.data.A' });
+    expect(at(29).nodes.find((n) => n.label === 'fifo_head')).toMatchObject({ kind: 'list-head', parent: 'glob:.data.fifo' });
     // 32: the unlock invalidates R6
     expect(edge(at(32)).some((e) => e.startsWith('R6'))).toBe(false);
-    expect(edge(at(32))).toContain('fifo -in-collection-> task_node #2');
+    expect(edge(at(32))).toContain('fifo_head -in-collection-> waiter #2');
   });
 
   it('a leak is red at the exit that leaks it', async () => {

@@ -10,7 +10,6 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
 export const LOGS_618 = join(FIXTURES, 'logs', '6.18');
 export const PROGS = join(FIXTURES, 'progs');
-export const SHARED_EXAMPLES = join(ROOT, '..', 'shared', 'examples', 'kernel-6.18');
 
 export function fixtureLogs(dir = LOGS_618): string[] {
   return readdirSync(dir)

@@ -1,6 +1,7 @@
-// Log formats of older kernels, from the real lines quoted in ../shared/docs/verifier-reference.md
-// (no real captures from those kernels exist yet): 5.8/5.10 level 2 with a full state before every
-// instruction and old precision lines, 6.1–6.6 lines without `@ file:line`, 6.4 kptr loads.
+// Log formats of older kernels, from real lines of those kernels' verifier logs, copied in below (no
+// real captures from those kernels are in the repository yet): 5.8/5.10 level 2 with a full state
+// before every instruction and old precision lines, 6.1–6.6 lines without `@ file:line`, 6.4 kptr
+// loads.
 import { describe, it, expect } from 'vitest';
 import { parseText } from '../helpers/parse.ts';
 import { classifyKernelLine } from '../../src-main/domain/log/line-grammar.ts';

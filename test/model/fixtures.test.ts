@@ -34,6 +34,7 @@ const EXPECT: Record<string, Expect> = {
   xchg_not_kptr: { kind: 'not-a-kptr-field', insn: 16, objects: [['task_struct', 11, 2]], mentions: ['__kptr_untrusted'] },
   release_unowned: { kind: 'release-unowned', insn: 3, objects: [], mentions: ['trusted_ptr_task_struct'] },
   drop_node_offset: { kind: 'nonzero-offset-release', insn: 30, objects: [['drain_req', 22, 4]], mentions: ['8 bytes'] },
+  write_after_push: { kind: 'use-after-invalidate', insn: 21, objects: [['hit_node', 4, 2]], lastHolders: ['.data.samples:samples_head'], path: [0], mentions: ['R7', 'bpf_spin_unlock at insn 19'] },
 };
 
 function checkFinding(f: Finding | null, e: Expect): void {

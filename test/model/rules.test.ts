@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOGS_618, SHARED_EXAMPLES } from '../helpers/fixtures.ts';
+import { LOGS_618 } from '../helpers/fixtures.ts';
 import { parseFile, parseText } from '../helpers/parse.ts';
 import { fixtureBtf, layoutFor } from './helpers.ts';
 import { replayProgram } from '../../src-main/domain/model/replay.ts';
@@ -58,22 +58,25 @@ describe('obj-new / obj-drop', () => {
   });
 
   test('dropping a local object frees what is stashed in its kptr fields', () => {
-    const text = readFileSync(join(SHARED_EXAMPLES, 'stash_ok.log'), 'utf8');
-    const head = text.slice(0, text.indexOf('20: (18) r1 = 0xffffc9000244e000'));
+    // task_fifo up to its first spin_lock (the task is stashed in waiter#2.who by then), then a drop of the waiter.
+    const text = readFileSync(join(LOGS_618, 'task_fifo.bpftool.log'), 'utf8');
+    const cut = text.indexOf('20: (18) r1 = 0xffffc90007e7e000');
+    expect(cut).toBeGreaterThan(0);
+    const head = text.slice(0, cut);
     const spliced =
       head +
-      '20: (bf) r1 = r6                      ; R1=ptr_task_node(ref_obj_id=2) R6=ptr_task_node(ref_obj_id=2) refs=2\n' +
+      '20: (bf) r1 = r6                      ; R1=ptr_waiter(ref_obj_id=2) R6=ptr_waiter(ref_obj_id=2) refs=2\n' +
       '21: (b7) r2 = 0                       ; R2=0 refs=2\n' +
-      '22: (85) call bpf_obj_drop_impl#65191         ;\n' +
+      '22: (85) call bpf_obj_drop_impl#65119         ;\n' +
       '23: (b7) r0 = 0                       ; R0=0\n' +
       '24: (95) exit\n';
     const { records: recs } = parseText(spliced);
-    const r = replayProgram(recs.filter((x) => x.program === 0), { btf: layoutFor(join(SHARED_EXAMPLES, 'stash_ok.btf.txt')) ?? emptyLayout() });
+    const r = replayProgram(recs.filter((x) => x.program === 0), { btf: layoutFor(fixtureBtf('task_fifo')) ?? emptyLayout() });
     const task = r.objects.find((o) => o.refId === 4);
     const drop = r.events.filter((e) => e.insn === 22);
     expect(drop.map((e) => [e.kind, e.from, e.to])).toEqual([
       ['drop', 'R1,R6', 'freed'],
-      ['drop', 'task_node#2.task', 'freed'],
+      ['drop', 'waiter#2.who', 'freed'],
     ]);
     expect(task?.ends).toContainEqual({ insn: 22, kind: 'freed-with-parent' });
     expect(r.divergences).toEqual([]);

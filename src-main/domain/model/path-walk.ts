@@ -12,9 +12,10 @@
  * dispatched to the rules (calls.ts); this module never judges ownership itself.
  */
 import type { LogRecord } from '../log/records.ts';
-import { newValueCache, parseState, type ParsedState, type ValueCache } from '../log/reg-state.ts';
+import type { ParsedState } from '../log/reg-state.ts';
 import { adoptPlain, compareFrame, fillRefs, reseed, seedPartial, type Checker } from './crosscheck.ts';
-import { decodeInsn, type Insn } from './insn.ts';
+import type { Insn } from './insn.ts';
+import { RecordCache } from './record-cache.ts';
 import { cloneState, curFrame, holdersOf, initialState, newFrame, type PathState } from './path-state.ts';
 import type { RuleRegistry } from './rules/index.ts';
 import type { ModelApi } from './rules/types.ts';
@@ -52,14 +53,7 @@ interface PendingJump {
   suffix?: ParsedState;
 }
 
-interface LastParse {
-  text: string;
-  parsed: ParsedState;
-}
-
 const MAX_SAVED = 4096;
-/** Per-insn caches cover insn indices below this. */
-const MAX_INSN = 1 << 20;
 
 export interface PathWalkDeps {
   cur: Cursor;
@@ -86,13 +80,7 @@ export class PathWalk {
   private pathIndex = 0;
   private lastInsn = -1;
   private lastLine = 0;
-  /** Parsed value texts (shared, read-only RegValues; bounded by parseState). */
-  private readonly values: ValueCache = newValueCache();
-  /** Last parsed compact suffix / `N: <state>` delta per insn (see parseAt). */
-  private readonly lastSuffix: LastParse[] = [];
-  private readonly lastState: LastParse[] = [];
-  /** Last decoded instruction per insn index (decoded ops are read-only). */
-  private readonly decoded: ({ opcode: string; asm: string; op: Insn } | undefined)[] = [];
+  private readonly texts = new RecordCache();
   /** State (and bind count) of the last full `fillRefs` scan still valid (see checkSuffix). */
   private filled: PathState | null = null;
   private filledBinds = 0;
@@ -212,7 +200,7 @@ export class PathWalk {
   private onCallState(line: number, text: string): void {
     if (!this.cur.s || this.block === null) return;
     this.cur.line = line;
-    const parsed = parseState(text, this.values);
+    const parsed = this.texts.state(text);
     fillRefs(this.cur.s, this.d.checker);
     compareFrame(this.cur.s, parsed, true, this.d.checker);
   }
@@ -265,7 +253,7 @@ export class PathWalk {
       this.cur.s = null;
       return;
     }
-    const parsed = parseState(text, this.values);
+    const parsed = this.texts.state(text);
     if (base && !base.blind) compareFrame(base, parsed, true, this.d.checker);
     this.cur.s = reseed(base, parsed, to, this.d.checker);
     this.d.objects.noteHolders(this.cur.s);
@@ -282,7 +270,7 @@ export class PathWalk {
       // instruction line (after mark_precise lines, after `SCC enter`, after a call's info line):
       // like a compact suffix it shows only the scratched registers — a delta, not a snapshot.
       this.setPos(insn, line);
-      this.checkSuffix(this.parseAt(this.lastState, insn, text));
+      this.checkSuffix(this.texts.delta(insn, text));
       this.d.objects.noteHolders(this.cur.s);
       return;
     }
@@ -295,7 +283,7 @@ export class PathWalk {
         this.pathIndex += 1;
       }
     }
-    const parsed = parseState(text, this.values);
+    const parsed = this.texts.state(text);
     if (base && !base.blind) compareFrame(base, parsed, true, this.d.checker);
     this.cur.s = reseed(base, parsed, insn, this.d.checker);
     this.d.objects.noteHolders(this.cur.s);
@@ -306,30 +294,6 @@ export class PathWalk {
     this.finishReturn();
     this.setPos(insn, line);
     this.cur.s = null;
-  }
-
-  /**
-   * Parse a state text printed at `insn`, re-using the last parse at that insn when the text is the
-   * same (loops print the same registers again). Parsed states are read-only.
-   */
-  private parseAt(cache: LastParse[], insn: number, text: string): ParsedState {
-    if (insn < 0 || insn >= MAX_INSN) return parseState(text, this.values);
-    const c = cache[insn];
-    if (c !== undefined && c.text === text) return c.parsed;
-    const parsed = parseState(text, this.values);
-    if (c !== undefined) {
-      c.text = text;
-      c.parsed = parsed;
-    } else cache[insn] = { text, parsed };
-    return parsed;
-  }
-
-  private decode(insn: number, opcode: string, asm: string): Insn {
-    const d = insn >= 0 && insn < MAX_INSN ? this.decoded[insn] : undefined;
-    if (d !== undefined && d.asm === asm && d.opcode === opcode) return d.op;
-    const op = decodeInsn(insn, opcode, asm);
-    if (insn >= 0 && insn < MAX_INSN) this.decoded[insn] = { opcode, asm, op };
-    return op;
   }
 
   private checkSuffix(parsed: ParsedState): void {
@@ -376,9 +340,9 @@ export class PathWalk {
       this.cur.s.blind = true;
     }
     const s = this.cur.s;
-    const op = this.decode(insn, opcode, asm);
+    const op = this.texts.insn(insn, opcode, asm);
     if (op.op === 'call' || op.op === 'subcall' || op.op === 'exit') this.filled = null;
-    const parsedSuffix = suffix === undefined ? undefined : this.parseAt(this.lastSuffix, insn, suffix);
+    const parsedSuffix = suffix === undefined ? undefined : this.texts.suffix(insn, suffix);
     let endPath = false;
     switch (op.op) {
       case 'cond':
