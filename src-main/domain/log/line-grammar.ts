@@ -5,7 +5,7 @@
  * `{ kind: 'free' }` for free text that no grammar rule matches (the program-level state machine then
  * decides whether free text is the kernel's error message or an unknown line). Dispatches on the first
  * character so that the common lines (instructions, states) cost one regex each.
- * Grammar per docs: ../shared/docs/verifier-reference.md §1.3–1.12 (kernels 5.10–6.18).
+ * Grammar: the verifier's own print formats (kernel/bpf/log.c, disasm.c, verifier.c) of kernels 5.10–6.18.
  */
 import type { LogRecord } from './records.ts';
 import { matchError } from './error-catalog.ts';

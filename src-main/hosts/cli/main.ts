@@ -17,15 +17,15 @@ import { ingestLog, replayLog, type IngestResult } from '../../app/ingest.ts';
 import { RECORD_KINDS, kindFromCode } from '../../domain/log/records.ts';
 import { recordFromStored } from '../../domain/log/stored-lines.ts';
 import { programOfLine } from '../../domain/log/program-ranges.ts';
-import type { ProgramSummary } from '../../domain/log/program-state.ts';
 import { createProgressBar } from './progress.ts';
 import { collect, programJson } from './json-shapes.ts';
 import { registerCaptureCommand } from './capture-command.ts';
 import { registerExportCommand, planCompareExport, writeCompareExport, ExportUsageError } from './export-command.ts';
-import { compareRuns, METRICS, type Comparison } from '../../app/compare.ts';
+import { compareRuns } from '../../app/compare.ts';
 import { registerServeCommand } from './serve-command.ts';
-import { replayRun, type ProgramReplay, type ReplayRunResult } from '../../app/replay.ts';
+import { replayRun, type ReplayRunResult } from '../../app/replay.ts';
 import { isKnownError, UsageError, withStore, type CliIo } from './io.ts';
+import { fmtProgramLine, printComparison, printReplay, replayJson } from './text-output.ts';
 
 export type { CliIo };
 
@@ -34,21 +34,6 @@ const defaultIo: CliIo = {
   err: (s) => process.stderr.write(s),
   stderrIsTty: Boolean(process.stderr.isTTY),
 };
-
-function fmtProgramLine(p: ProgramSummary): string {
-  const parts = [
-    `  ${p.name.padEnd(24)} ${p.verdict.padEnd(9)}`,
-    p.verdict === 'rejected' && p.failInsn !== null ? `insn ${p.failInsn}` : '',
-    p.stats.insnsProcessed !== undefined ? `processed ${p.stats.insnsProcessed}` : '',
-    `lines ${p.lines}`,
-    `unknown ${p.unknownLines}`,
-    p.truncation ? `(truncated: ${p.truncation === 'head' ? 'head lost' : p.truncation === 'tail' ? 'tail lost' : p.truncation})` : '',
-  ].filter((s) => s !== '');
-  let s = parts.join('  ') + '\n';
-  if (p.error) s += p.error.split('\n').map((l, i) => `      ${i === 0 ? 'error: ' : '       '}${l}\n`).join('');
-  else if (p.loaderError && p.verdict !== 'accepted') s += `      loader: ${p.loaderError}\n`;
-  return s;
-}
 
 async function cmdIngest(
   io: CliIo,
@@ -205,58 +190,6 @@ function cmdShow(io: CliIo, runIdText: string, o: { program?: string; kind?: str
   });
 }
 
-function objectLabel(pr: ProgramReplay, id: number | undefined): string {
-  const o = pr.objects.find((x) => x.id === id);
-  if (!o) return id === undefined ? '-' : `obj${id}`;
-  return `${o.type}${o.refId !== undefined ? `#${o.refId}` : ''}`;
-}
-
-function replayJson(r: ReplayRunResult) {
-  return {
-    runId: r.runId,
-    kernelProfile: r.kernelProfile,
-    programs: r.programs.map((pr) => ({
-      name: pr.program.name,
-      kernelVerdict: pr.program.verdict,
-      modelVerdict: pr.replay.modelVerdict,
-      agree: pr.agree,
-      failInsn: pr.replay.failInsn,
-      kernelFailInsn: pr.program.failInsn,
-      finding: pr.replay.finding
-        ? {
-            kind: pr.replay.finding.kind,
-            insn: pr.replay.finding.insn,
-            objects: pr.replay.finding.objects,
-            explanation: pr.replay.finding.explanation,
-            path: pr.replay.finding.path,
-            ...(pr.replay.finding.kernelText !== undefined ? { kernelText: pr.replay.finding.kernelText } : {}),
-          }
-        : null,
-      divergences: pr.divergences.length,
-      divergenceList: pr.divergences,
-      events: pr.events.map((e) => ({ insn: e.insn, kind: e.kind, object: e.object, from: e.from, to: e.to, objectLabel: objectLabel(pr, e.object) })),
-      objects: pr.objects.map((o) => ({ id: o.id, refId: o.refId ?? null, type: o.type, origin: o.origin, local: o.local, allocInsn: o.allocInsn, endInsn: o.endInsn ?? null, endKind: o.endKind ?? null })),
-    })),
-  };
-}
-
-function printReplay(io: CliIo, r: ReplayRunResult, source: string): void {
-  io.out(`run ${r.runId}  ${source}  kernel profile ${r.kernelProfile}\n`);
-  for (const pr of r.programs) {
-    const agree = pr.agree === null ? 'kernel verdict incomplete' : pr.agree ? 'agree' : 'DISAGREE';
-    io.out(`\n${pr.program.name}: kernel ${pr.program.verdict}${pr.program.failInsn !== null ? ` at insn ${pr.program.failInsn}` : ''}, model ${pr.replay.modelVerdict}${pr.replay.failInsn !== null ? ` at insn ${pr.replay.failInsn}` : ''} (${agree}), ${pr.divergences.length} divergence(s)\n`);
-    if (pr.events.length > 0) {
-      io.out(`  ${'insn'.padStart(6)}  ${'event'.padEnd(10)} ${'object'.padEnd(22)} from → to\n`);
-      for (const e of pr.events) {
-        io.out(`  ${String(e.insn).padStart(6)}  ${e.kind.padEnd(10)} ${objectLabel(pr, e.object).padEnd(22)} ${e.from ?? '—'} → ${e.to ?? '—'}\n`);
-      }
-    }
-    for (const d of pr.divergences.slice(0, 20)) io.out(`  divergence at insn ${d.insn} (line ${d.line}) ${d.what}: model ${d.model}, kernel ${d.kernel}\n`);
-    if (pr.divergences.length > 20) io.out(`  … ${pr.divergences.length - 20} more divergences (--json lists them all)\n`);
-    if (pr.replay.finding) io.out(`  finding (${pr.replay.finding.kind}, insn ${pr.replay.finding.insn}): ${pr.replay.finding.explanation}\n`);
-  }
-}
-
 async function cmdReplay(
   io: CliIo,
   target: string,
@@ -278,40 +211,6 @@ async function cmdReplay(
     else printReplay(io, result, source);
     return 0;
   });
-}
-
-const METRIC_LABELS: Record<(typeof METRICS)[number], string> = {
-  insnsProcessed: 'Insns',
-  maxStatesPerInsn: 'Max states per insn',
-  totalStates: 'Total states',
-  peakStates: 'Peak states',
-  verificationUsec: 'Duration (us)',
-  stackDepth: 'Stack depth',
-};
-
-function printComparison(io: CliIo, c: Comparison): void {
-  io.out(`A: run ${c.a.run}  ${c.a.source}${c.a.kernel ? `  (kernel ${c.a.kernel})` : ''}\n`);
-  io.out(`B: run ${c.b.run}  ${c.b.source}${c.b.kernel ? `  (kernel ${c.b.kernel})` : ''}\n`);
-  for (const p of c.programs) {
-    io.out(`\n${p.name}${p.matchedBy === 'position' ? ' (matched by position)' : ''}\n`);
-    const rows: string[][] = [['', 'A', 'B', 'DIFF', '%']];
-    rows.push(['Verdict', p.a.verdict, p.b.verdict, p.delta.verdict ?? '', '']);
-    for (const m of METRICS) {
-      const d = p.delta[m];
-      rows.push([METRIC_LABELS[m], String(p.a[m] ?? '-'), String(p.b[m] ?? '-'), d ? (d.abs > 0 ? `+${d.abs}` : String(d.abs)) : '', d?.pct !== null && d?.pct !== undefined ? `${d.pct > 0 ? '+' : ''}${d.pct.toFixed(2)}%` : '']);
-    }
-    const w = rows[0]!.map((_, k) => Math.max(...rows.map((r) => (r[k] ?? '').length)));
-    for (const r of rows) io.out('  ' + r.map((x, k) => (k === 0 ? x.padEnd(w[k]!) : x.padStart(w[k]!))).join('  ') + '\n');
-    const fd = p.firstDivergence;
-    if (fd) {
-      io.out(`  first divergence: ${fd.reason}\n`);
-      for (const [side, pt] of [['A', fd.a], ['B', fd.b]] as const) {
-        io.out(`    ${side}: ${pt.insn === null ? 'walk ended' : `step ${pt.step}, insn ${pt.insn} (line ${pt.line}) ${pt.asm}`}${pt.source ? `  ; ${pt.source}` : ''}${pt.events.length ? `  [${pt.events.join('; ')}]` : ''}\n`);
-      }
-    } else io.out('  the two walks do not diverge\n');
-    for (const [side, f] of [['A', p.a.finding], ['B', p.b.finding]] as const) if (f) io.out(`  finding ${side} (${f.kind}, insn ${f.insn}): ${f.explanation}\n`);
-  }
-  if (c.unmatched.a.length || c.unmatched.b.length) io.out(`\nunmatched: A ${c.unmatched.a.join(', ') || '-'}; B ${c.unmatched.b.join(', ') || '-'}\n`);
 }
 
 async function resolveRun(store: Store, target: string, btf: string[], kernelProfile: string | undefined): Promise<number> {
