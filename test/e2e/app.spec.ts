@@ -185,13 +185,16 @@ test('keyboard stepping: j/k by instruction, n/p by ownership event', async ({ p
   await expect.poll(() => selectedInsn(page)).toBe(2);
   await page.keyboard.press('k');
   await expect.poll(() => selectedInsn(page)).toBe(1);
-  // n: the next ownership event is the bpf_obj_new_impl call (insn 5), then bpf_task_acquire (11).
+  // n: the model's next ownership event: the object allocated by bpf_obj_new_impl (insn 5), its
+  // reference ending on the NULL branch of the check (7), the task acquired (11).
   await page.keyboard.press('n');
   await expect.poll(() => selectedInsn(page)).toBe(5);
+  await page.keyboard.press('n');
+  await expect.poll(() => selectedInsn(page)).toBe(7);
   await page.keyboard.press('n');
   await expect.poll(() => selectedInsn(page)).toBe(11);
   await page.keyboard.press('p');
-  await expect.poll(() => selectedInsn(page)).toBe(5);
+  await expect.poll(() => selectedInsn(page)).toBe(7);
   // Source annotations folded: the log has fewer rows, the selection stays on its line.
   const before = await selectedLine(page);
   await page.keyboard.press('f');
