@@ -51,10 +51,13 @@ export interface LayoutStruct {
 
 export interface LayoutGlobal {
   section: string;
+  /** The variable's name, or a special field inside it (`masks[1]`, `outer.inner.task`). */
   name: string;
   offset: number;
   size: number;
   kind: FieldKind;
+  pointee?: string;
+  pointeeFwd?: boolean;
   contains?: { type: string; field: string };
 }
 
@@ -184,16 +187,20 @@ export function layoutFromBtf(btf: Btf): BtfLayout {
   return out;
 }
 
-/** Kernel map names are cut to 15 characters: find the global section a printed map name means. */
-export function globalSection(layout: BtfLayout, mapName: string | undefined): LayoutGlobal[] | undefined {
-  if (mapName === undefined) return undefined;
-  const exact = layout.globals.get(mapName);
-  if (exact) return exact;
-  for (const [name, vars] of layout.globals) {
-    if (name.length > 15 && name.slice(0, 15) === mapName) return vars;
-    if (name.endsWith(mapName)) return vars;
+/** Kernel map names are cut to 15 characters (BPF_OBJ_NAME_LEN): the entry a printed name means. */
+function byMapName<T>(m: Map<string, T>, printed: string): T | undefined {
+  const exact = m.get(printed);
+  if (exact !== undefined) return exact;
+  for (const [name, v] of m) {
+    if (name.length > 15 && name.slice(0, 15) === printed) return v;
+    if (name.endsWith(printed)) return v;
   }
   return undefined;
+}
+
+/** The global section a printed map name means. */
+export function globalSection(layout: BtfLayout, mapName: string | undefined): LayoutGlobal[] | undefined {
+  return mapName === undefined ? undefined : byMapName(layout.globals, mapName);
 }
 
 /** The special field of a memory region at a byte offset: a map value (by map name) or a local struct. */
@@ -218,7 +225,8 @@ export function mapFieldAt(layout: BtfLayout, mapName: string | undefined, offse
   if (mapName === undefined) return undefined;
   const globals = globalSection(layout, mapName);
   if (globals) {
-    const g = globals.find((v) => v.offset === offset);
+    // A special field first (an array element at offset 0 shares it with its variable).
+    const g = globals.find((v) => v.offset === offset && v.kind !== 'plain') ?? globals.find((v) => v.offset === offset);
     if (!g) return undefined;
     const r: RegionField = {
       region: 'global',
@@ -227,10 +235,12 @@ export function mapFieldAt(layout: BtfLayout, mapName: string | undefined, offse
       kind: g.kind,
       siblings: globals.map((v) => ({ name: v.name, offset: v.offset, kind: v.kind })),
     };
+    if (g.pointee !== undefined) r.pointee = g.pointee;
+    if (g.pointeeFwd !== undefined) r.pointeeFwd = g.pointeeFwd;
     if (g.contains) r.contains = g.contains;
     return r;
   }
-  const vs = layout.mapValues.get(mapName);
+  const vs = byMapName(layout.mapValues, mapName);
   if (vs === undefined) return undefined;
   const s = layout.structsByName.get(vs);
   const f = s?.fields.find((x) => x.offset === offset);

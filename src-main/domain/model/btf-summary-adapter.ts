@@ -50,13 +50,30 @@ export function layoutFromSummary(sum: BtfSummary): BtfLayout {
     }
   }
   for (const sec of sum.globals) {
-    const vars: LayoutGlobal[] = sec.vars.map((v) => {
+    const vars: LayoutGlobal[] = [];
+    for (const v of sec.vars) {
       const top = v.specialFields.find((f) => f.offset === 0 && f.name === v.name);
       const g: LayoutGlobal = { section: sec.name, name: v.name, offset: v.layoutOffset, size: v.size, kind: top ? (KIND[top.kind] ?? 'plain') : 'plain' };
       const c = v.contains ?? top?.contains;
       if (c) g.contains = { type: c.type, field: c.field };
-      return g;
-    });
+      if (top?.pointee) {
+        g.pointee = top.pointee.name;
+        g.pointeeFwd = top.pointee.isForward;
+      }
+      vars.push(g);
+      // Special fields inside the variable (array elements, members of nested structs), each at
+      // its own place in the section, as the kernel's field table has them.
+      for (const f of v.specialFields) {
+        if (f === top) continue;
+        const inner: LayoutGlobal = { section: sec.name, name: f.name, offset: v.layoutOffset + f.offset, size: f.size, kind: KIND[f.kind] ?? 'plain' };
+        if (f.contains) inner.contains = { type: f.contains.type, field: f.contains.field };
+        if (f.pointee) {
+          inner.pointee = f.pointee.name;
+          inner.pointeeFwd = f.pointee.isForward;
+        }
+        vars.push(inner);
+      }
+    }
     out.globals.set(sec.name, vars);
   }
   return out;
