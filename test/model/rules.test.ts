@@ -176,8 +176,16 @@ describe('locks', () => {
 });
 
 describe('kernel-object acquire/release', () => {
-  test('explicit table and heuristics', () => {
-    const reg = new RuleRegistry({ logLocksInRefs: true });
+  test('explicit table, the release\'s kfunc flag table, and heuristics', () => {
+    const reg = new RuleRegistry({ logLocksInRefs: true, release: '6.18' });
+    // No family covers these: the 6.18 flag table does (KF_ACQUIRE | KF_RET_NULL, KF_RELEASE, iterators).
+    expect(reg.find('bpf_crypto_ctx_acquire', 1, false)?.name).toBe('bpf_crypto_ctx_acquire');
+    expect(reg.find('bpf_crypto_ctx_release', 1, false)?.name).toBe('bpf_crypto_ctx_release');
+    expect(reg.find('bpf_iter_task_vma_new', 1, false)?.since).toBe('6.12');
+    expect(reg.find('bpf_iter_task_vma_destroy', 1, false)?.name).toBe('bpf_iter_task_vma_destroy');
+    // A kfunc without an ownership effect has no rule; nor does one the release lacks.
+    expect(reg.find('bpf_cpumask_first', 1, false)).toBeUndefined();
+    expect(new RuleRegistry({ logLocksInRefs: false, release: '6.1' }).find('bpf_iter_task_vma_new', 1, false)).toBeUndefined();
     expect(reg.find('bpf_task_acquire', 65886, false)?.since).toBe('6.2');
     expect(reg.find('bpf_qdisc_skb_drop', 1, false)?.since).toBe('6.16');
     expect(reg.find('anything', 194, true)?.name).toBe('bpf_kptr_xchg');

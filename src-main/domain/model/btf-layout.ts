@@ -68,6 +68,8 @@ export interface BtfLayout {
   globals: Map<string, LayoutGlobal[]>;
   /** BTF-defined map name → value struct name. */
   mapValues: Map<string, string>;
+  /** kfunc name → the struct its prototype returns a pointer to (the program's `.ksyms` externs). */
+  kfuncReturns: Map<string, string>;
 }
 
 const SPECIAL_STRUCTS: Record<string, FieldKind> = {
@@ -129,7 +131,7 @@ function structLayout(btf: Btf, t: BtfType & { kind: 'STRUCT' | 'UNION' }): Layo
 }
 
 export function emptyLayout(): BtfLayout {
-  return { structsByName: new Map(), structsById: new Map(), globals: new Map(), mapValues: new Map() };
+  return { structsByName: new Map(), structsById: new Map(), globals: new Map(), mapValues: new Map(), kfuncReturns: new Map() };
 }
 
 export function layoutFromBtf(btf: Btf): BtfLayout {

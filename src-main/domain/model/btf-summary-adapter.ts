@@ -49,6 +49,10 @@ export function layoutFromSummary(sum: BtfSummary): BtfLayout {
       out.structsByName.set(name, { name, id: m.valueType.id, size: m.valueSize ?? 0, fields: m.valueSpecialFields.map((f) => field(f)) });
     }
   }
+  for (const k of sum.kfuncs) {
+    const m = /^(?:const )?struct (\w+) \*$/.exec(k.returns);
+    if (m) out.kfuncReturns.set(k.name, m[1] as string);
+  }
   for (const sec of sum.globals) {
     const vars: LayoutGlobal[] = [];
     for (const v of sec.vars) {

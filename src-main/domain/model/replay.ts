@@ -78,7 +78,7 @@ export class Replayer {
       profile,
       pushCallback: (state) => walk?.pushCallback(state),
     });
-    const rules = new RuleRegistry({ logLocksInRefs: logProfile.locksInRefs });
+    const rules = new RuleRegistry({ logLocksInRefs: logProfile.locksInRefs, release: profile.name });
     walk = new PathWalk({ cur: this.cur, objects, log: this.log, checker, api, rules, store: this.store });
     this.walk = walk;
   }

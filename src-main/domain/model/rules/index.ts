@@ -1,7 +1,8 @@
 /**
  * Rule registry: finds the rule for a `call name#N` line — helpers by UAPI number or name, kfuncs
- * by name (their number is a per-kernel BTF id) — falling back to the `*_acquire`/`*_release` name
- * heuristics. Unknown calls have no ownership effect (R0 becomes an unknown scalar).
+ * by name (their number is a per-kernel BTF id): a family's own rule first, else the release's kfunc
+ * flag table (table-kfuncs.ts), else the `*_acquire`/`*_release` name heuristics for kfuncs no table
+ * knows (out-of-tree modules). Unknown calls have no ownership effect (R0 becomes an unknown scalar).
  */
 import { KERNEL_OBJECT_RULES, heuristicRule } from './kernel-objects.ts';
 import { KPTR_XCHG_RULES } from './kptr-xchg.ts';
@@ -11,13 +12,23 @@ import { MAP_RULES } from './map-lookup.ts';
 import { OBJ_NEW_RULES } from './obj-new.ts';
 import { RBTREE_RULES } from './rbtree.ts';
 import { REFCOUNT_RULES } from './refcount.ts';
+import { tableRule } from './table-kfuncs.ts';
+import { kfuncTable, type KfuncTable } from '../kfuncs/index.ts';
 import type { CallRule } from './types.ts';
+
+export interface RegistryOptions extends LockApi {
+  /** The release whose kfunc tables judge kfuncs no family covers (the rules profile). */
+  release: string;
+}
 
 export class RuleRegistry {
   private byName = new Map<string, CallRule>();
   private byHelper = new Map<number, CallRule>();
+  private readonly table: KfuncTable;
+  private readonly fromTable = new Map<string, CallRule | undefined>();
 
-  constructor(api: LockApi) {
+  constructor(api: RegistryOptions) {
+    this.table = kfuncTable(api.release);
     const all: CallRule[] = [
       ...KPTR_XCHG_RULES,
       ...OBJ_NEW_RULES,
@@ -39,7 +50,8 @@ export class RuleRegistry {
     const named = this.byName.get(name);
     if (named) return named;
     if (isHelper) return this.byHelper.get(num);
-    return heuristicRule(name);
+    if (!this.fromTable.has(name)) this.fromTable.set(name, tableRule(this.table, name));
+    return this.fromTable.get(name) ?? heuristicRule(name);
   }
 }
 
