@@ -220,6 +220,7 @@ function sameReg(a: MReg, b: MReg): boolean {
     a.k === b.k &&
     a.v === b.v &&
     a.raw === b.raw &&
+    a.fpFrame === b.fpFrame &&
     a.off === b.off &&
     a.base === b.base &&
     a.btf === b.btf &&
@@ -240,6 +241,7 @@ function sameReg(a: MReg, b: MReg): boolean {
 function bare(r: MReg): boolean {
   return (
     r.base === undefined &&
+    r.fpFrame === undefined &&
     r.btf === undefined &&
     r.map === undefined &&
     r.nul === undefined &&

@@ -21,6 +21,7 @@ import type { RuleRegistry } from './rules/index.ts';
 import type { ModelApi } from './rules/types.ts';
 import { deadFinding } from './rules/common.ts';
 import { execSimple, nullSplit } from './semantics.ts';
+import { scalar } from './regs.ts';
 import type { StepStore } from './step-store.ts';
 import { checkMainExit, execCall } from './calls.ts';
 import type { Cursor, ObjectTable } from './object-table.ts';
@@ -54,6 +55,8 @@ interface PendingJump {
 }
 
 const MAX_SAVED = 4096;
+const GLOBAL_ASSUMED_RE = /^Func#\d+ \('[^']*'\) is global and assumed valid\.?$/;
+const VALIDATING_RE = /^Validating \S+ func#\d+\.\.\.$/;
 
 export interface PathWalkDeps {
   cur: Cursor;
@@ -131,8 +134,35 @@ export class PathWalk {
       case 'error':
         this.d.log.kernelErrors.push(rec.text);
         break;
+      case 'info':
+        this.onInfo(rec.text);
+        break;
       default:
         break;
+    }
+  }
+
+  /**
+   * A call of a global function is not followed: the verifier assumes it valid ("Func#N (…) is
+   * global and assumed valid."), R0 is an unknown scalar and the caller goes on; the function is
+   * verified on its own afterwards ("Validating f() func#N..."), from a fresh state.
+   */
+  private onInfo(text: string): void {
+    if (GLOBAL_ASSUMED_RE.test(text)) {
+      const s = this.cur.s;
+      if (!s || s.cur === 0) return;
+      s.frames.length = s.cur;
+      s.cur -= 1;
+      const caller = curFrame(s);
+      caller.regs[0] = scalar();
+      for (let i = 1; i <= 5; i++) caller.regs[i] = undefined;
+    } else if (VALIDATING_RE.test(text)) {
+      this.resolvePending(null);
+      this.finishReturn();
+      this.block = null;
+      this.saved = [];
+      this.cur.s = null;
+      this.pathIndex += 1;
     }
   }
 
@@ -396,7 +426,8 @@ export class PathWalk {
     fr.callsite = insn;
     for (let i = 1; i <= 5; i++) {
       const r = caller.regs[i];
-      fr.regs[i] = r ? { ...r } : undefined;
+      // A pointer to the caller's stack stays one in the callee (printed `fp[0]-8` there).
+      fr.regs[i] = r ? (r.k === 'fp' && r.fpFrame === undefined ? { ...r, fpFrame: s.cur } : { ...r }) : undefined;
       caller.regs[i] = undefined;
     }
     fr.regs[10] = { k: 'fp', v: '0', off: 0 };

@@ -33,6 +33,8 @@ export interface MReg {
   /** Why it is dead, and where. */
   dead?: 'released' | 'invalidated';
   deadInsn?: number;
+  /** For `fp`: the frame whose stack it points into, when not the frame holding the value (`fp[0]-8`). */
+  fpFrame?: number;
   /** Constant value (decimal) or fp offset. */
   v?: string;
   /** Kernel text last adopted for a plain value (display only). */
@@ -111,8 +113,11 @@ export function plainFromKernel(v: RegValue): MReg {
   switch (v.kind) {
     case 'const':
       return { k: 'const', v: v.value };
-    case 'fp':
-      return { k: 'fp', v: String(v.off), off: v.off };
+    case 'fp': {
+      const r: MReg = { k: 'fp', v: String(v.off), off: v.off };
+      if (v.frame !== undefined) r.fpFrame = v.frame;
+      return r;
+    }
     case 'slot':
       return v.spilled ? plainFromKernel(v.spilled) : { k: 'other', raw: v.raw };
     case 'unparsed':
@@ -172,7 +177,7 @@ export function regText(r: MReg): string {
     case 'const':
       return r.v ?? '?';
     case 'fp':
-      return `fp${r.v ?? ''}`;
+      return r.fpFrame !== undefined ? `fp[${r.fpFrame}]${r.v ?? ''}` : `fp${r.v ?? ''}`;
     case 'scalar':
       return r.raw ?? 'scalar()';
     case 'func':

@@ -23,6 +23,11 @@ function slotOff(base: MReg, off: number): number | undefined {
   return Number(base.v ?? 0) + off;
 }
 
+/** The frame whose stack a frame-pointer value points into (`fp[0]-8` from a callee: the caller's). */
+function stackOf(s: PathState, fr: Frame, base: MReg): Frame {
+  return base.fpFrame !== undefined ? (s.frames[base.fpFrame] ?? fr) : fr;
+}
+
 const NO_USE: MemUse = Object.freeze({}) as MemUse;
 
 /** The base register of a memory access (noting a use of a dead one in `use`). */
@@ -70,7 +75,7 @@ export function execSimple(s: PathState, insn: Insn): MemUse {
       if (b) {
         const so = slotOff(b, insn.off);
         if (so !== undefined && insn.size === 'u64') {
-          const spill = fr.slots.get(so)?.spill;
+          const spill = stackOf(s, fr, b).slots.get(so)?.spill;
           if (spill) v = spill;
         }
       }
@@ -83,14 +88,15 @@ export function execSimple(s: PathState, insn: Insn): MemUse {
       if (b) {
         const so = slotOff(b, insn.off);
         if (so !== undefined) {
+          const stack = stackOf(s, fr, b);
           const aligned = so - (((so % 8) + 8) % 8);
           if (insn.op === 'stx' && insn.size === 'u64' && aligned === so) {
             const v = fr.regs[insn.src];
-            fr.slots.set(so, v ? { spill: v } : {});
+            stack.slots.set(so, v ? { spill: v } : {});
           } else if (insn.op === 'st' && insn.size === 'u64' && aligned === so) {
-            fr.slots.set(so, { spill: constant(insn.imm) });
+            stack.slots.set(so, { spill: constant(insn.imm) });
           } else {
-            fr.slots.set(aligned, { bytes: 'mmmmmmmm' });
+            stack.slots.set(aligned, { bytes: 'mmmmmmmm' });
           }
         }
       }
