@@ -20,6 +20,7 @@ import { cloneState, curFrame, holdersOf, initialState, newFrame, type PathState
 import type { RuleRegistry } from './rules/index.ts';
 import type { ModelApi } from './rules/types.ts';
 import { deadFinding } from './rules/common.ts';
+import { kptrLoad } from './rules/kptr-load.ts';
 import { execSimple, nullSplit } from './semantics.ts';
 import { scalar } from './regs.ts';
 import type { StepStore } from './step-store.ts';
@@ -392,8 +393,13 @@ export class PathWalk {
         }
         break;
       default: {
+        const loadBase = op.op === 'ldx' && op.size === 'u64' ? curFrame(s).regs[op.src] : undefined;
         const use = execSimple(s, op);
         if (use.deadBase) deadFinding(this.d.api, use.deadBase.value, `R${use.deadBase.reg}`, 'a memory access');
+        else if (op.op === 'ldx' && loadBase !== undefined) {
+          const v = kptrLoad(this.d.api, loadBase, op.off);
+          if (v) curFrame(s).regs[op.dst] = v;
+        }
       }
     }
     if (parsedSuffix) this.checkSuffix(parsedSuffix);
