@@ -368,12 +368,17 @@ export class LogParser {
     // A structured line: held free text before it is unknown — unless this is the statistics
     // block, which follows the error text.
     const endsProgram = body.kind === 'stats' || body.kind === 'stats-time' || body.kind === 'stats-stack';
-    if (this.held.length > 0) this.flushHeld(endsProgram);
+    if (this.held.length > 0) this.flushHeld(endsProgram, endsProgram);
     this.emit(body, line, prog);
   }
 
-  /** Release held free-text lines as error text (`asError`) or as unknown lines. */
-  private flushHeld(asError: boolean): void {
+  /**
+   * Release held free-text lines as error text (`asError`) or as unknown lines. Free text right
+   * before the statistics is the kernel's error even when the program printed nothing else (a
+   * load rejected before the walk, e.g. "multiple exception callback tags for main subprog"):
+   * the statistics prove it is a verifier log (`beforeStats`).
+   */
+  private flushHeld(asError: boolean, beforeStats = false): void {
     if (this.held.length === 0) return;
     const held = this.held;
     this.held = [];
@@ -382,7 +387,7 @@ export class LogParser {
     for (const h of held) {
       // Free text is the kernel's error only inside a program that has verifier lines: a text
       // file that is not a log does not become "errors".
-      const isError = asError && h.prog !== null && h.prog.hasStructure;
+      const isError = asError && h.prog !== null && (beforeStats || h.prog.hasStructure);
       const errorClass = isError ? errorClassOfLine(h.line.text) : undefined;
       this.emit(isError ? (errorClass !== undefined ? { kind: 'error', errorClass } : { kind: 'error' }) : { kind: 'unknown' }, h.line, h.prog);
     }

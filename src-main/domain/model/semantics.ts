@@ -51,9 +51,12 @@ export function execSimple(s: PathState, insn: Insn): MemUse {
     case 'alu': {
       const r = fr.regs[insn.dst];
       const sign = insn.aluOp === '+' ? 1 : insn.aluOp === '-' ? -1 : 0;
-      if (r && insn.wide && sign !== 0 && insn.imm !== undefined && (r.k === 'ptr' || r.k === 'fp')) {
+      // A register known to be constant adds like an immediate (the kernel keeps a fixed offset).
+      const srcConst = insn.src !== undefined ? fr.regs[insn.src] : undefined;
+      const imm = insn.imm ?? (srcConst?.k === 'const' && srcConst.v !== undefined ? srcConst.v : undefined);
+      if (r && insn.wide && sign !== 0 && imm !== undefined && (r.k === 'ptr' || r.k === 'fp')) {
         const d = copyRegCold(r);
-        const delta = sign * Number(insn.imm);
+        const delta = sign * Number(imm);
         if (d.k === 'fp') {
           d.v = String(Number(d.v ?? 0) + delta);
           d.off = Number(d.v);
