@@ -126,6 +126,8 @@ export class PathWalk {
         this.onSafe(rec.insn, rec.line);
         break;
       case 'call-header':
+        // The callee returns also without an `exit` of its own: a bpf_tail_call that jumps away.
+        if (rec.which === 'returning' && this.cur.s && this.cur.s.cur > 0) this.pendingReturn = true;
         if (rec.which === 'to-caller') this.finishReturn();
         this.block = rec.which;
         break;
