@@ -70,6 +70,8 @@ export interface BtfLayout {
   mapValues: Map<string, string>;
   /** kfunc name → the struct its prototype returns a pointer to (the program's `.ksyms` externs). */
   kfuncReturns: Map<string, string>;
+  /** kfunc name → its parameters as the program's prototype names them (pointer or not). */
+  kfuncParams: Map<string, { name: string; pointer: boolean }[]>;
 }
 
 const SPECIAL_STRUCTS: Record<string, FieldKind> = {
@@ -131,7 +133,7 @@ function structLayout(btf: Btf, t: BtfType & { kind: 'STRUCT' | 'UNION' }): Layo
 }
 
 export function emptyLayout(): BtfLayout {
-  return { structsByName: new Map(), structsById: new Map(), globals: new Map(), mapValues: new Map(), kfuncReturns: new Map() };
+  return { structsByName: new Map(), structsById: new Map(), globals: new Map(), mapValues: new Map(), kfuncReturns: new Map(), kfuncParams: new Map() };
 }
 
 export function layoutFromBtf(btf: Btf): BtfLayout {

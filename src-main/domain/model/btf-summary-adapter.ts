@@ -52,6 +52,7 @@ export function layoutFromSummary(sum: BtfSummary): BtfLayout {
   for (const k of sum.kfuncs) {
     const m = /^(?:const )?struct (\w+) \*$/.exec(k.returns);
     if (m) out.kfuncReturns.set(k.name, m[1] as string);
+    out.kfuncParams.set(k.name, k.params.map((p) => ({ name: p.name, pointer: /\*\s*$/.test(p.typeName) })));
   }
   for (const sec of sum.globals) {
     const vars: LayoutGlobal[] = [];

@@ -12,6 +12,7 @@ import { scalar, type MReg } from './regs.ts';
 import type { RuleRegistry } from './rules/index.ts';
 import type { CallInfo, ModelApi } from './rules/types.ts';
 import { leakExplanation } from './findings.ts';
+import { checkTrustedArgs } from './rules/trusted-args.ts';
 import type { ObjectTable } from './object-table.ts';
 import type { ReplayLog } from './replay-log.ts';
 
@@ -22,7 +23,10 @@ export function execCall(api: ModelApi, rules: RuleRegistry, s: PathState, name:
   const rule = rules.find(name, num, isHelper);
   const call: CallInfo = { name, num, args };
   let r0: MReg | undefined;
-  if (rule) r0 = rule.apply(api, call);
+  const info = isHelper ? undefined : rules.kfuncInfo(name);
+  if (info === undefined || checkTrustedArgs(api, info, call)) {
+    if (rule) r0 = rule.apply(api, call);
+  }
   const after = curFrame(s);
   for (let i = 1; i <= 5; i++) after.regs[i] = undefined;
   after.regs[0] = r0 ?? scalar();

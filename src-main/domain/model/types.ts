@@ -78,6 +78,8 @@ export type FindingKind =
   | 'release-unowned'
   | 'nonzero-offset-release'
   | 'feature-unavailable'
+  | 'null-argument'
+  | 'invalid-dereference'
   | 'outside-model';
 
 export interface FindingObject {

@@ -13,7 +13,7 @@ import { OBJ_NEW_RULES } from './obj-new.ts';
 import { RBTREE_RULES } from './rbtree.ts';
 import { REFCOUNT_RULES } from './refcount.ts';
 import { tableRule } from './table-kfuncs.ts';
-import { kfuncTable, type KfuncTable } from '../kfuncs/index.ts';
+import { kfunc, kfuncTable, type KfuncTable } from '../kfuncs/index.ts';
 import type { CallRule } from './types.ts';
 
 export interface RegistryOptions extends LockApi {
@@ -43,6 +43,11 @@ export class RuleRegistry {
       this.byName.set(r.name, r);
       if (r.helper !== undefined) this.byHelper.set(r.helper, r);
     }
+  }
+
+  /** The release's facts about a kfunc (undefined for helpers and kfuncs the table lacks). */
+  kfuncInfo(name: string) {
+    return kfunc(this.table, name);
   }
 
   /** `name` as printed (`bpf_kptr_xchg`), `num` the number after `#`, `isHelper` when the number is a helper id. */
