@@ -221,6 +221,7 @@ function sameReg(a: MReg, b: MReg): boolean {
     a.v === b.v &&
     a.raw === b.raw &&
     a.fpFrame === b.fpFrame &&
+    a.ld64 === b.ld64 &&
     a.off === b.off &&
     a.base === b.base &&
     a.btf === b.btf &&
@@ -242,6 +243,7 @@ function bare(r: MReg): boolean {
   return (
     r.base === undefined &&
     r.fpFrame === undefined &&
+    r.ld64 === undefined &&
     r.btf === undefined &&
     r.map === undefined &&
     r.nul === undefined &&

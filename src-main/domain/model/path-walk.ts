@@ -398,7 +398,10 @@ export class PathWalk {
         const loadBase = op.op === 'ldx' && op.size === 'u64' ? curFrame(s).regs[op.src] : undefined;
         const use = execSimple(s, op);
         if (use.deadBase) deadFinding(this.d.api, use.deadBase.value, `R${use.deadBase.reg}`, 'a memory access');
-        else if (op.op === 'ldx' && loadBase !== undefined) {
+        else if (use.scalarBase) {
+          const b = use.scalarBase;
+          this.d.log.finding('invalid-dereference', [], `R${b.reg} is ${b.value.k === 'const' ? `the constant ${b.value.v}` : `a scalar (${b.value.raw})`} here, not a pointer: the memory access at insn ${insn} needs a pointer to memory`);
+        } else if (op.op === 'ldx' && loadBase !== undefined) {
           const v = kptrLoad(this.d.api, loadBase, op.off);
           if (v) curFrame(s).regs[op.dst] = v;
         }

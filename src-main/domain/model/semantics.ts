@@ -16,6 +16,8 @@ import { constant, copyRegCold, scalar, type MReg } from './regs.ts';
 export interface MemUse {
   /** Register used as a memory base while dead. */
   deadBase?: { reg: number; value: MReg };
+  /** Register used as a memory base while it is known not to be a pointer (a constant, a printed scalar). */
+  scalarBase?: { reg: number; value: MReg };
 }
 
 function slotOff(base: MReg, off: number): number | undefined {
@@ -34,6 +36,7 @@ const NO_USE: MemUse = Object.freeze({}) as MemUse;
 function base(fr: Frame, reg: number, use: { u: MemUse }): MReg | undefined {
   const b = fr.regs[reg];
   if (b?.k === 'dead') use.u = { deadBase: { reg, value: b } };
+  else if (b !== undefined && ((b.k === 'const' && b.ld64 !== true) || (b.k === 'scalar' && b.raw !== undefined))) use.u = { scalarBase: { reg, value: b } };
   return b;
 }
 
@@ -45,9 +48,13 @@ export function execSimple(s: PathState, insn: Insn): MemUse {
     case 'mov':
       fr.regs[insn.dst] = insn.wide && !insn.sx ? fr.regs[insn.src] : scalar(); // shared: values are copy-on-write
       break;
-    case 'movimm':
-      fr.regs[insn.dst] = constant(insn.imm);
+    case 'movimm': {
+      const c = constant(insn.imm);
+      // A 64-bit immediate may be an address the loader patched in (a map, a map value): no claim.
+      if (insn.ld64) c.ld64 = true;
+      fr.regs[insn.dst] = c;
       break;
+    }
     case 'alu': {
       const r = fr.regs[insn.dst];
       const sign = insn.aluOp === '+' ? 1 : insn.aluOp === '-' ? -1 : 0;
