@@ -19,6 +19,15 @@ export interface RootInfo {
   nodeOff?: number;
 }
 
+/**
+ * The allocation a map-value pointer points into: one element of the map, known by the kernel's id
+ * for the value a lookup returned (two lookups are two allocations, even in the same map); a global
+ * section (one element, no id) is one allocation.
+ */
+export function mapAlloc(r: MReg): string {
+  return r.nid !== undefined && r.nid > 0 ? `map:${r.map ?? '?'}#${r.nid}` : `map:${r.map ?? '?'}`;
+}
+
 export function resolveRoot(m: ModelApi, r: MReg | undefined): RootInfo | undefined {
   if (r === undefined || r.k !== 'ptr') return undefined;
   const off = r.off ?? 0;
@@ -28,11 +37,11 @@ export function resolveRoot(m: ModelApi, r: MReg | undefined): RootInfo | undefi
     const map = r.map ?? '?';
     if (f) {
       const holder = f.region === 'global' ? `${map}:${f.name}` : `map ${map}[value].${f.name}`;
-      info = { holder, alloc: `map:${map}` };
+      info = { holder, alloc: mapAlloc(r) };
       const lock = f.siblings.find((x) => x.kind === 'spin_lock');
       if (lock) info.lockName = lock.name;
       if (f.contains) info.contains = f.contains;
-    } else info = { holder: `${map}+${off}`, alloc: `map:${map}` };
+    } else info = { holder: `${map}+${off}`, alloc: mapAlloc(r) };
   } else if (r.own !== undefined && r.obj !== undefined) {
     const f = r.btf !== undefined ? fieldAt(m.layout, r.btf, off) : undefined;
     info = { holder: `${m.objName(r.obj)}.${f?.name ?? `+${off}`}`, alloc: `obj:${r.obj}` };

@@ -9,6 +9,7 @@
  */
 import { fieldAt, mapFieldAt } from '../btf-layout.ts';
 import type { HeldLock } from '../path-state.ts';
+import { mapAlloc } from './graph-common.ts';
 import type { MReg } from '../regs.ts';
 import type { CallRule, ModelApi } from './types.ts';
 
@@ -24,7 +25,7 @@ function lockOf(m: ModelApi, r: MReg | undefined): HeldLock {
     const map = r.map ?? '?';
     const f = mapFieldAt(m.layout, r.map, off);
     const name = f ? (f.region === 'global' ? `${map}:${f.name}` : `map ${map}[value].${f.name}`) : `map ${map}[value]+${off}`;
-    return { name, alloc: `map:${map}`, id };
+    return { name, alloc: mapAlloc(r), id };
   }
   if (r?.own !== undefined && r.obj !== undefined) {
     const f = r.btf !== undefined ? fieldAt(m.layout, r.btf, off) : undefined;
