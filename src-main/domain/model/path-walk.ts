@@ -21,6 +21,7 @@ import type { RuleRegistry } from './rules/index.ts';
 import type { ModelApi } from './rules/types.ts';
 import { deadFinding } from './rules/common.ts';
 import { kptrLoad } from './rules/kptr-load.ts';
+import { specialFieldAccess } from './rules/special-access.ts';
 import { execSimple, nullSplit } from './semantics.ts';
 import { scalar } from './regs.ts';
 import type { StepStore } from './step-store.ts';
@@ -67,6 +68,15 @@ export interface PathWalkDeps {
   api: ModelApi;
   rules: RuleRegistry;
   store: StepStore;
+}
+
+const SIZES: Record<string, number> = { u8: 1, u16: 2, u32: 4, u64: 8, s8: 1, s16: 2, s32: 4, s64: 8 };
+
+/** The memory a load or store touches: base register, offset, size (undefined: not an access). */
+function memAccess(op: Insn): { base: number; off: number; size: number; write: boolean } | undefined {
+  if (op.op === 'ldx') return { base: op.src, off: op.off, size: SIZES[op.size] ?? 8, write: false };
+  if (op.op === 'stx' || op.op === 'st') return { base: op.dst, off: op.off, size: SIZES[op.size] ?? 8, write: true };
+  return undefined;
 }
 
 function holdersOfName(s: PathState | null, obj: number): string | null {
@@ -396,6 +406,8 @@ export class PathWalk {
         break;
       default: {
         const loadBase = op.op === 'ldx' && op.size === 'u64' ? curFrame(s).regs[op.src] : undefined;
+        const access = memAccess(op);
+        if (access && specialFieldAccess(this.d.api, curFrame(s).regs[access.base], access.off, access.size, access.write)) break;
         const use = execSimple(s, op);
         if (use.deadBase) deadFinding(this.d.api, use.deadBase.value, `R${use.deadBase.reg}`, 'a memory access');
         else if (use.scalarBase) {

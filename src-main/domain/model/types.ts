@@ -80,6 +80,7 @@ export type FindingKind =
   | 'feature-unavailable'
   | 'null-argument'
   | 'invalid-dereference'
+  | 'special-field-access'
   | 'outside-model';
 
 export interface FindingObject {
