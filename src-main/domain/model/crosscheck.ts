@@ -222,6 +222,7 @@ function sameReg(a: MReg, b: MReg): boolean {
     a.raw === b.raw &&
     a.fpFrame === b.fpFrame &&
     a.ld64 === b.ld64 &&
+    a.varOff === b.varOff &&
     a.off === b.off &&
     a.base === b.base &&
     a.btf === b.btf &&
@@ -244,6 +245,7 @@ function bare(r: MReg): boolean {
     r.base === undefined &&
     r.fpFrame === undefined &&
     r.ld64 === undefined &&
+    r.varOff === undefined &&
     r.btf === undefined &&
     r.map === undefined &&
     r.nul === undefined &&

@@ -33,6 +33,8 @@ export interface MReg {
   /** Why it is dead, and where. */
   dead?: 'released' | 'invalidated';
   deadInsn?: number;
+  /** A pointer moved by a register of unknown value (the kernel tracks it as var_off). */
+  varOff?: boolean;
   /** A constant loaded by a 64-bit immediate (ld_imm64): the loader may have made it an address. */
   ld64?: boolean;
   /** For `fp`: the frame whose stack it points into, when not the frame holding the value (`fp[0]-8`). */

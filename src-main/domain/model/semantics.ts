@@ -73,6 +73,7 @@ export function execSimple(s: PathState, insn: Insn): MemUse {
       } else if (r && insn.wide && sign !== 0 && insn.src !== undefined && r.k === 'ptr') {
         const d = copyRegCold(r);
         delete d.raw; // variable offset: the kernel keeps `off` and tracks var_off
+        d.varOff = true;
         fr.regs[insn.dst] = d;
       } else {
         fr.regs[insn.dst] = scalar();

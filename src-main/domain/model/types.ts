@@ -81,6 +81,7 @@ export type FindingKind =
   | 'null-argument'
   | 'invalid-dereference'
   | 'special-field-access'
+  | 'graph-field-mismatch'
   | 'outside-model';
 
 export interface FindingObject {

@@ -8,7 +8,7 @@
  */
 import type { MReg } from '../regs.ts';
 import { checkOwned } from './common.ts';
-import { checkRoot, resolveRoot } from './graph-common.ts';
+import { checkNode, checkRoot, resolveRoot } from './graph-common.ts';
 import type { CallInfo, CallRule, ModelApi } from './types.ts';
 
 export function insertNode(m: ModelApi, call: CallInfo, fn: string, kind: 'push' | 'add'): boolean {
@@ -16,6 +16,7 @@ export function insertNode(m: ModelApi, call: CallInfo, fn: string, kind: 'push'
   const root = resolveRoot(m, r1);
   const objs = r2?.obj !== undefined ? [r2.obj] : [];
   if (!checkRoot(m, root, fn, objs)) return false;
+  if (!checkNode(m, root, r2, fn)) return false;
   const obj = checkOwned(m, r2, 'R2', fn);
   if (obj === undefined) return false;
   const to = root?.holder ?? 'collection';
