@@ -7,7 +7,7 @@
  * Contract: lock sets PathState.lock; unlock without a lock is `lock-not-held`; exit with a lock
  * held is checked by the replayer (`exit-while-locked`).
  */
-import { fieldAt, mapFieldAt } from '../btf-layout.ts';
+import { fieldAt, globalSection, mapFieldAt } from '../btf-layout.ts';
 import type { HeldLock } from '../path-state.ts';
 import { mapAlloc } from './graph-common.ts';
 import type { MReg } from '../regs.ts';
@@ -34,12 +34,36 @@ function lockOf(m: ModelApi, r: MReg | undefined): HeldLock {
   return { name: `lock+${off}`, alloc: '?', id };
 }
 
+/**
+ * The lock argument must point exactly at the allocation's bpf_spin_lock (kernel: "off N doesn't
+ * point to 'struct bpf_spin_lock' that is at M", process_spin_lock, 5.1). True when it does, or
+ * when the model cannot tell (no BTF, an unknown region).
+ */
+function lockAtOffset(m: ModelApi, r: MReg | undefined, fn: string): boolean {
+  if (!m.hasBtf || r?.k !== 'ptr') return true;
+  const off = r.off ?? 0;
+  let fields: readonly { name: string; offset: number; kind: string }[] | undefined;
+  if (r.base === 'map_value') {
+    const f = mapFieldAt(m.layout, r.map, off);
+    fields = f?.siblings;
+    if (fields === undefined) {
+      const g = globalSection(m.layout, r.map);
+      if (g) fields = g;
+    }
+  } else if (r.own !== undefined && r.btf !== undefined) fields = m.layout.structsByName.get(r.btf)?.fields;
+  const lock = fields?.find((x) => x.kind === 'spin_lock');
+  if (!fields || !lock || lock.offset === off) return true;
+  m.finding('graph-field-mismatch', r.obj !== undefined ? [r.obj] : [], `R1 passed to ${fn} points at offset ${off}, but the allocation's bpf_spin_lock ${lock.name} is at offset ${lock.offset} (off ${off} doesn't point to 'struct bpf_spin_lock' that is at ${lock.offset})`);
+  return false;
+}
+
 export function lockRules(api: LockApi): CallRule[] {
   const lock = (name: string, helper: number | undefined, since: string): CallRule => {
     const rule: CallRule = {
       name,
       since,
       apply(m, call) {
+        if (!lockAtOffset(m, call.args[0], name)) return undefined;
         const l = lockOf(m, call.args[0]);
         m.s.lock = l;
         if (api.logLocksInRefs) m.s.refs.push({ id: l.id, kind: 'lock' });
