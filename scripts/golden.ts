@@ -1,4 +1,4 @@
-// Records the golden CLI outputs (test/golden/cases.ts) into test/golden/out/: run before a change
+// Records the golden CLI outputs (test/golden/cases.ts) into test/golden/expected/: run before a change
 // that must keep behaviour, then `vitest run test/golden` compares. Usage: npm run golden
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

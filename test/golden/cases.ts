@@ -17,10 +17,10 @@ import { main } from '../../src-main/hosts/cli/main.ts';
 
 export const REPO = join(import.meta.dirname, '..', '..');
 const LOGS = 'test/fixtures/logs';
-export const GOLDEN_DIR = join(REPO, 'test', 'golden', 'out');
+export const GOLDEN_DIR = join(REPO, 'test', 'golden', 'expected');
 
 export interface GoldenCase {
-  /** File name under test/golden/out. */
+  /** File name under test/golden/expected. */
   id: string;
   /** Arguments for `kptrscope` (without --db / -o, which runCase adds). */
   argv: string[];
