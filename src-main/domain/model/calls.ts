@@ -3,8 +3,10 @@
  *
  * Contract: `execCall` finds the call's rule (by name, helper number, or the acquire/release name
  * heuristics), applies it through the ModelApi, then clears R1–R5 and sets R0 to what the rule
- * returned (an unknown scalar when nothing, or when no rule knows the call). `checkMainExit`
- * judges the exit of the main program: a held lock is `exit-while-locked`, every reference still
+ * returned (an unknown scalar when nothing, or when no rule knows the call). With a lock held, a
+ * call other than those callableUnderLock (locks.ts) is `call-while-locked` and has no effect. `checkMainExit`
+ * judges the exit of the main program: a held lock is `exit-while-locked`, an open RCU read section a
+ * `context-violation`, every reference still
  * in the table is a leak (with who still owns it, or who held it last).
  */
 import { curFrame, holdersOf, type PathState } from './path-state.ts';
@@ -13,6 +15,7 @@ import type { RuleRegistry } from './rules/index.ts';
 import type { CallInfo, ModelApi } from './rules/types.ts';
 import { leakExplanation } from './findings.ts';
 import { checkTrustedArgs } from './rules/trusted-args.ts';
+import { callableUnderLock } from './rules/locks.ts';
 import type { ObjectTable } from './object-table.ts';
 import type { ReplayLog } from './replay-log.ts';
 
@@ -24,7 +27,9 @@ export function execCall(api: ModelApi, rules: RuleRegistry, s: PathState, name:
   const call: CallInfo = { name, num, args };
   let r0: MReg | undefined;
   const info = isHelper ? undefined : rules.kfuncInfo(name);
-  if (info === undefined || checkTrustedArgs(api, info, call)) {
+  if (s.lock && !callableUnderLock(name)) {
+    api.finding('call-while-locked', [], `${name} is called at insn ${api.insn} while ${s.lock.name} is held: only bpf_spin_unlock and the list/rbtree kfuncs may be called inside a bpf_spin_lock-ed region (function calls are not allowed while holding a lock)`);
+  } else if (info === undefined || checkTrustedArgs(api, info, call)) {
     if (rule) r0 = rule.apply(api, call);
   }
   const after = curFrame(s);
@@ -39,6 +44,10 @@ export function checkMainExit(s: PathState, insn: number, objects: ObjectTable, 
       [],
       `the program exits at insn ${insn} while ${s.lock.name} is still locked (path ${s.path.join('→')}); call bpf_spin_unlock on every path before returning`,
     );
+    return;
+  }
+  if (s.rcu) {
+    log.finding('context-violation', [], `the program exits at insn ${insn} inside an RCU read section (path ${s.path.join('→')}): bpf_rcu_read_unlock is missing`);
     return;
   }
   const leaked = s.refs.filter((e) => e.kind === 'ptr' && e.obj !== undefined).map((e) => e.obj as number);

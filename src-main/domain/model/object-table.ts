@@ -17,6 +17,8 @@ export interface Cursor {
   s: PathState | null;
   insn: number;
   line: number;
+  /** Set by a rule when the current instruction ends the path (bpf_throw). */
+  endsPath?: boolean;
 }
 
 export interface LastHolders {

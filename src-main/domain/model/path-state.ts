@@ -41,6 +41,8 @@ export interface PathState {
   path: number[];
   /** The path began without a printed state (rotated log head): the model cannot judge yet. */
   blind?: boolean;
+  /** Inside bpf_rcu_read_lock() … bpf_rcu_read_unlock() (6.2). */
+  rcu?: boolean;
 }
 
 export function newFrame(): Frame {
@@ -76,6 +78,7 @@ export function cloneState(s: PathState): PathState {
     cur: s.cur,
     refs,
     lock: s.lock ? { ...s.lock } : null,
+    ...(s.rcu ? { rcu: true } : {}),
     placed: new Map(s.placed),
     path: s.path.slice(),
   };

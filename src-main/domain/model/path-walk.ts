@@ -393,6 +393,10 @@ export class PathWalk {
         return;
       case 'call':
         execCall(this.d.api, this.d.rules, s, op.name, op.num);
+        if (this.cur.endsPath) {
+          this.cur.endsPath = false;
+          endPath = true;
+        }
         break;
       case 'subcall':
         this.execSubcall(s, insn);

@@ -129,5 +129,8 @@ export function createModelApi(d: ModelApiDeps): ModelApi {
       d.pushCallback(cb);
     },
     describe: (r) => (r === undefined ? 'uninitialised' : regText(r)),
+    endPath: () => {
+      cur.endsPath = true;
+    },
   };
 }

@@ -82,6 +82,8 @@ export type FindingKind =
   | 'invalid-dereference'
   | 'special-field-access'
   | 'graph-field-mismatch'
+  | 'call-while-locked'
+  | 'context-violation'
   | 'outside-model';
 
 export interface FindingObject {

@@ -12,6 +12,8 @@ import { MAP_RULES } from './map-lookup.ts';
 import { OBJ_NEW_RULES } from './obj-new.ts';
 import { RBTREE_RULES } from './rbtree.ts';
 import { REFCOUNT_RULES } from './refcount.ts';
+import { RCU_RULES } from './rcu.ts';
+import { EXCEPTION_RULES } from './exceptions.ts';
 import { tableRule } from './table-kfuncs.ts';
 import { kfunc, kfuncTable, type KfuncTable } from '../kfuncs/index.ts';
 import type { CallRule } from './types.ts';
@@ -38,6 +40,8 @@ export class RuleRegistry {
       ...lockRules(api),
       ...KERNEL_OBJECT_RULES,
       ...MAP_RULES,
+      ...RCU_RULES,
+      ...EXCEPTION_RULES,
     ];
     for (const r of all) {
       this.byName.set(r.name, r);

@@ -57,6 +57,30 @@ function lockAtOffset(m: ModelApi, r: MReg | undefined, fn: string): boolean {
   return false;
 }
 
+/**
+ * What may be called while a lock is held (kernel: "function calls are not allowed while holding a
+ * lock", 5.1): the helper bpf_spin_unlock and the kfuncs the verifier names safe under a lock — the
+ * graph API (list/rbtree, refcount_acquire; 6.2+), the numeric iterator (6.7) and the resilient
+ * lock kfuncs (6.15); 7.x adds its list operations and implicit-argument twins (KF_SPINLOCK_SAFE in
+ * 7.3). Everything else, a global function included, is refused.
+ */
+const SAFE_UNDER_LOCK = new Set([
+  'bpf_spin_unlock',
+  'bpf_list_push_front_impl', 'bpf_list_push_back_impl', 'bpf_list_push_front', 'bpf_list_push_back',
+  'bpf_list_pop_front', 'bpf_list_pop_back', 'bpf_list_front', 'bpf_list_back',
+  'bpf_list_add', 'bpf_list_add_impl', 'bpf_list_del', 'bpf_list_is_first', 'bpf_list_is_last', 'bpf_list_empty',
+  'bpf_rbtree_add_impl', 'bpf_rbtree_add', 'bpf_rbtree_remove', 'bpf_rbtree_first', 'bpf_rbtree_root',
+  'bpf_rbtree_left', 'bpf_rbtree_right',
+  'bpf_refcount_acquire_impl', 'bpf_refcount_acquire',
+  'bpf_iter_num_new', 'bpf_iter_num_next', 'bpf_iter_num_destroy',
+  'bpf_res_spin_lock', 'bpf_res_spin_unlock', 'bpf_res_spin_lock_irqsave', 'bpf_res_spin_unlock_irqrestore',
+]);
+
+/** Whether `name` may be called with a lock held. */
+export function callableUnderLock(name: string): boolean {
+  return SAFE_UNDER_LOCK.has(name);
+}
+
 export function lockRules(api: LockApi): CallRule[] {
   const lock = (name: string, helper: number | undefined, since: string): CallRule => {
     const rule: CallRule = {

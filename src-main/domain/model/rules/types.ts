@@ -45,6 +45,8 @@ export interface ModelApi {
   pushCallback(args: MReg[]): void;
   /** Text of a register for explanations. */
   describe(r: MReg | undefined): string;
+  /** The current instruction ends the path (nothing follows it on this path: bpf_throw). */
+  endPath(): void;
 }
 
 export interface CallInfo {
