@@ -3,10 +3,13 @@
  * (test/corpus/<release>/manifest.json, the kernel's actual results) is ingested and replayed
  * exactly as a user's log would be, and compared with what the kernel decided.
  *
- * Contract: `measureCorpus(release, opts)` returns one row per program tried (at level 2, the level
- * that shows every path; level 1 where L2 is missing) with: the kernel's verdict (manifest), the
+ * Contract: `measureCorpus(release, opts)` returns one row per program tried (at `opts.level`, L2 by
+ * default: the level that shows every path; the other level where the asked one is missing) with: the kernel's verdict (manifest), the
  * verdict kptrscope READ from the log, the model's verdict and finding, whether the model found the
- * rejection with its own rules at the kernel's failing instruction, and the divergences.
+ * rejection with its own rules at the kernel's failing instruction, and the divergences. The kernel's
+ * failing instruction is the manifest's (the last instruction line before the error, L1); where that
+ * is null (an error found after the failing path ended, e.g. validating an exception callback) it is
+ * the instruction the message names (`insn N`, `(insn N)`), else the last one the log shows.
  * Programs that never reached the verifier (load-failed) are listed but not judged. Pure reading:
  * the corpus is never written.
  */
@@ -62,6 +65,8 @@ export function loadManifest(release: string): { kernel: string; programs: Manif
 
 export interface MeasureOptions {
   families?: string[];
+  /** Which log of each program to replay (default L2). */
+  level?: 'L1' | 'L2';
   onRow?: (r: Row, i: number, n: number) => void;
 }
 
@@ -76,7 +81,9 @@ export async function measureCorpus(release: string, opts: MeasureOptions = {}):
   try {
     for (const [i, p] of progs.entries()) {
       const kernel = p.actual.verdict;
-      const level = p.files.L2 ? 'L2' : p.files.L1 ? 'L1' : null;
+      const want = opts.level ?? 'L2';
+      const other = want === 'L2' ? 'L1' : 'L2';
+      const level = p.files[want] ? want : p.files[other] ? other : null;
       if ((kernel !== 'accepted' && kernel !== 'rejected') || level === null) {
         notJudged.push(p);
         continue;
@@ -104,13 +111,14 @@ export async function measureCorpus(release: string, opts: MeasureOptions = {}):
       }
       const f = pr.replay.finding;
       const model = pr.replay.modelVerdict;
+      const kernelFailInsn = p.actual.failInsn ?? insnNamedBy(p.actual.message) ?? (kernel === 'rejected' ? prog.failInsn : null);
       const row: Row = {
         family: p.family,
         group: p.group,
         program: p.program,
         level,
         kernel,
-        kernelFailInsn: p.actual.failInsn,
+        kernelFailInsn,
         kernelMessage: p.actual.message.join(' / '),
         read: prog.verdict,
         readFailInsn: prog.failInsn,
@@ -123,7 +131,7 @@ export async function measureCorpus(release: string, opts: MeasureOptions = {}):
         verdictAgrees: prog.verdict === kernel,
         falseAlarm: kernel === 'accepted' && model === 'rejected',
         missed: kernel === 'rejected' && model === 'accepted',
-        ownRulesAtInsn: kernel === 'rejected' && model === 'rejected' && f !== null && f.kind !== 'outside-model' && pr.replay.failInsn === p.actual.failInsn,
+        ownRulesAtInsn: kernel === 'rejected' && model === 'rejected' && f !== null && f.kind !== 'outside-model' && pr.replay.failInsn === kernelFailInsn,
       };
       rows.push(row);
       opts.onRow?.(row, i, progs.length);
@@ -133,6 +141,15 @@ export async function measureCorpus(release: string, opts: MeasureOptions = {}):
     rmSync(dir, { recursive: true, force: true });
   }
   return { rows, notJudged };
+}
+
+/** The instruction an error message names: `bpf_throw kfunc (insn 9) …`, `insn 3 cannot call …`. */
+export function insnNamedBy(message: readonly string[]): number | null {
+  for (const line of message) {
+    const m = /\binsn (\d+)\b/.exec(line);
+    if (m) return Number(m[1]);
+  }
+  return null;
 }
 
 export interface Figures {

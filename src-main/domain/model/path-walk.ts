@@ -122,6 +122,7 @@ export class PathWalk {
         this.onInsn(rec.insn, rec.line, rec.opcode, rec.asm, rec.suffix);
         if (rec.glued) {
           if (rec.glued.safe) this.onSafe(rec.glued.insn, rec.line);
+          else if (this.entersCallback(rec.insn, rec.glued.state)) this.onBranch(rec.insn, rec.glued.insn, rec.line, false, rec.glued.state);
           else this.onState(rec.glued.insn, rec.line, rec.glued.state, null);
         }
         break;
@@ -177,6 +178,27 @@ export class PathWalk {
       this.cur.s = null;
       this.pathIndex += 1;
     }
+  }
+
+  /**
+   * At level 1 a call whose callback the kernel walks next prints the callback's first state glued
+   * to the call line (`18: (85) call bpf_rbtree_add_impl#N 24: frame1: … cb`), with no `from 18 to
+   * 24:` line: a state of a deeper frame right after a helper/kfunc call (a subprogram call has
+   * pushed its frame already) enters the callback: the one the call's rule queued, else (a call no
+   * rule models as taking a callback, e.g. bpf_loop) a fresh callback frame on the current state.
+   */
+  private entersCallback(callInsn: number, text: string): boolean {
+    const s = this.cur.s;
+    if (!s || s.blind) return false;
+    if ((this.texts.state(text).frame ?? 0) <= s.cur) return false;
+    if (!this.saved.some((sv) => sv.from === callInsn && sv.to === undefined)) {
+      const fr = newFrame();
+      fr.cb = true;
+      s.frames.length = s.cur + 1;
+      s.frames.push(fr);
+      s.cur += 1;
+    }
+    return true;
   }
 
   /** After the last record: a jump still pending falls through, a pending return completes. */
