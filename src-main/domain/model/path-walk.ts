@@ -28,22 +28,7 @@ import type { StepStore } from './step-store.ts';
 import { checkMainExit, execCall } from './calls.ts';
 import type { Cursor, ObjectTable } from './object-table.ts';
 import type { ReplayLog } from './replay-log.ts';
-
-interface Saved {
-  from: number;
-  /** Undefined for a callback frame (its start is only known from the `from` line). */
-  to?: number;
-  state: PathState;
-  /** Reference that ends when this branch is entered (the NULL branch of a check). */
-  nullEnds?: NullEnd;
-}
-
-interface NullEnd {
-  obj: number;
-  from: string | null;
-  insn: number;
-  line: number;
-}
+import { SavedBranches, type NullEnd, type Saved } from './saved-branches.ts';
 
 interface PendingJump {
   insn: number;
@@ -56,7 +41,6 @@ interface PendingJump {
   suffix?: ParsedState;
 }
 
-const MAX_SAVED = 4096;
 const GLOBAL_ASSUMED_RE = /^Func#\d+ \('[^']*'\) is global and assumed valid\.?$/;
 const VALIDATING_RE = /^Validating \S+ func#\d+\.\.\.$/;
 
@@ -86,7 +70,7 @@ function holdersOfName(s: PathState | null, obj: number): string | null {
 
 export class PathWalk {
   private readonly cur: Cursor;
-  private saved: Saved[] = [];
+  private readonly saved = new SavedBranches();
   private pending: PendingJump | null = null;
   private pendingReturn = false;
   private block: 'caller' | 'callee' | 'returning' | 'to-caller' | null = null;
@@ -105,7 +89,7 @@ export class PathWalk {
 
   /** Queue a callback frame's start state (rule-api's pushCallback). */
   pushCallback(state: PathState): void {
-    this.pushSaved({ from: this.cur.insn, state });
+    this.saved.push({ from: this.cur.insn, state });
   }
 
   /** Where the last instruction of the walk was (for findings made after it). */
@@ -174,7 +158,7 @@ export class PathWalk {
       this.resolvePending(null);
       this.finishReturn();
       this.block = null;
-      this.saved = [];
+      this.saved.clear();
       this.cur.s = null;
       this.pathIndex += 1;
     }
@@ -191,7 +175,7 @@ export class PathWalk {
     const s = this.cur.s;
     if (!s || s.blind) return false;
     if ((this.texts.state(text).frame ?? 0) <= s.cur) return false;
-    if (!this.saved.some((sv) => sv.from === callInsn && sv.to === undefined)) {
+    if (!this.saved.hasCallback(callInsn)) {
       const fr = newFrame();
       fr.cb = true;
       s.frames.length = s.cur + 1;
@@ -212,11 +196,6 @@ export class PathWalk {
     this.cur.line = line;
   }
 
-  private pushSaved(sv: Saved): void {
-    this.saved.push(sv);
-    if (this.saved.length > MAX_SAVED) this.saved.shift();
-  }
-
   private resolvePending(next: number | null): void {
     const p = this.pending;
     if (!p) return;
@@ -233,7 +212,7 @@ export class PathWalk {
       if (p.fallEnds !== undefined) this.nullEnd(p.fallEnds);
       const sv: Saved = { from: p.insn, to: p.target, state: p.taken };
       if (p.takenEnds !== undefined) sv.nullEnds = p.takenEnds;
-      this.pushSaved(sv);
+      this.saved.push(sv);
     }
     if (p.suffix) this.checkSuffix(p.suffix);
     this.recordStep();
@@ -270,31 +249,6 @@ export class PathWalk {
     compareFrame(this.cur.s, parsed, true, this.d.checker);
   }
 
-  private takeSaved(from: number | null, to: number): Saved | undefined {
-    let idx = -1;
-    if (from !== null) {
-      for (let i = this.saved.length - 1; i >= 0; i--) {
-        const sv = this.saved[i] as Saved;
-        if (sv.from === from && (sv.to === to || sv.to === undefined)) {
-          idx = i;
-          break;
-        }
-      }
-    }
-    if (idx < 0) {
-      for (let i = this.saved.length - 1; i >= 0; i--) {
-        if ((this.saved[i] as Saved).to === to) {
-          idx = i;
-          break;
-        }
-      }
-    }
-    if (idx < 0) return undefined;
-    const sv = this.saved[idx] as Saved;
-    this.saved.splice(idx, 1);
-    return sv;
-  }
-
   private enterSaved(sv: Saved, to: number): PathState {
     const st = sv.state;
     st.path.push(to);
@@ -309,7 +263,7 @@ export class PathWalk {
     this.finishReturn();
     this.block = null;
     this.setPos(to, line);
-    const sv = this.takeSaved(from, to);
+    const sv = this.saved.take(from, to);
     let base: PathState | undefined;
     if (sv) base = this.enterSaved(sv, to);
     else if (this.cur.s) base = this.cur.s;
@@ -342,7 +296,7 @@ export class PathWalk {
     this.setPos(insn, line);
     let base: PathState | undefined = this.cur.s ?? undefined;
     if (!base) {
-      const sv = this.takeSaved(null, insn);
+      const sv = this.saved.take(null, insn);
       if (sv) {
         base = this.enterSaved(sv, insn);
         this.pathIndex += 1;
