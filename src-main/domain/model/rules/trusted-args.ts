@@ -7,7 +7,8 @@
  *
  * Contract: `checkTrustedArgs(m, info, call)` emits one `null-argument` finding and returns false
  * for the first offending argument, else true. Without the program's prototype only values the
- * model knows are maybe-NULL pointers are judged (a constant 0 may be a plain scalar argument).
+ * model knows are maybe-NULL pointers are judged (a constant 0 may be a plain scalar argument); with
+ * it, a literal 0 for a named pointer parameter or an unnamed first one.
  */
 import type { KfuncInfo } from '../kfuncs/index.ts';
 import type { MReg } from '../regs.ts';
@@ -31,8 +32,10 @@ export function checkTrustedArgs(m: ModelApi, info: KfuncInfo, call: CallInfo): 
     if (p !== undefined && (!p.pointer || OPTIONAL_PARAM.test(p.name))) continue;
     const r = call.args[i];
     // A literal 0 is judged only where the prototype names the parameter (extern prototypes in a
-    // program's BTF usually carry no names, and `meta__ign`-style arguments are 0 by design).
-    if (!maybeNull(r, p !== undefined && p.pointer && p.name !== '')) continue;
+    // program's BTF usually carry no names, and `meta__ign`-style arguments are 0 by design) or
+    // for an unnamed first parameter: the object a kfunc works on (`__ign`/`__opt` pointers are
+    // never the first, e.g. bpf_obj_drop_impl(p, meta__ign)).
+    if (!maybeNull(r, p !== undefined && p.pointer && (p.name !== '' || i === 0))) continue;
     const objs = r?.obj !== undefined ? [r.obj] : [];
     const what = r?.obj !== undefined ? m.objName(r.obj) : m.describe(r);
     m.finding(
