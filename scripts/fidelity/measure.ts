@@ -4,8 +4,8 @@
  * exactly as a user's log would be, and compared with what the kernel decided.
  *
  * Contract: `measureCorpus(release, opts)` returns one row per program tried (at `opts.level`, L2 by
- * default: the level that shows every path; the other level where the asked one is missing) with: the kernel's verdict (manifest), the
- * verdict kptrscope READ from the log, the model's verdict and finding, whether the model found the
+ * default: the level that shows every path; the other level where the asked one is missing) with:
+ * the kernel's verdict (manifest), the verdict kptrscope READ from the log, the model's verdict and finding, whether the model found the
  * rejection with its own rules at the kernel's failing instruction, and the divergences. The kernel's
  * failing instruction is the manifest's (the last instruction line before the error, L1); where that
  * is null (an error found after the failing path ended, e.g. validating an exception callback) it is
@@ -78,11 +78,11 @@ export async function measureCorpus(release: string, opts: MeasureOptions = {}):
   const notJudged: ManifestProgram[] = [];
   const progs = m.programs.filter((p) => !opts.families || opts.families.includes(p.family));
   const btfPaths = new Map<string, string>();
+  const want = opts.level ?? 'L2';
+  const other = want === 'L2' ? 'L1' : 'L2';
   try {
     for (const [i, p] of progs.entries()) {
       const kernel = p.actual.verdict;
-      const want = opts.level ?? 'L2';
-      const other = want === 'L2' ? 'L1' : 'L2';
       const level = p.files[want] ? want : p.files[other] ? other : null;
       if ((kernel !== 'accepted' && kernel !== 'rejected') || level === null) {
         notJudged.push(p);

@@ -4,10 +4,11 @@
  * Contract: `execCall` finds the call's rule (by name, helper number, or the acquire/release name
  * heuristics), applies it through the ModelApi, then clears R1–R5 and sets R0 to what the rule
  * returned (an unknown scalar when nothing, or when no rule knows the call). With a lock held, a
- * call other than those callableUnderLock (locks.ts) is `call-while-locked` and has no effect. `checkMainExit`
- * judges the exit of the main program: a held lock is `exit-while-locked`, an open RCU read section a
- * `context-violation`, every reference still
- * in the table is a leak (with who still owns it, or who held it last).
+ * call other than those callableUnderLock (locks.ts) is `call-while-locked` and has no effect.
+ * `checkMainExit`
+ * judges the exit of the main program, or a call that ends the whole program (bpf_throw): a held lock
+ * is `exit-while-locked`, an open RCU read section a `context-violation`, every reference still in
+ * the table is a leak (with who still owns it, or who held it last).
  */
 import { curFrame, holdersOf, type PathState } from './path-state.ts';
 import { scalar, type MReg } from './regs.ts';
@@ -37,17 +38,17 @@ export function execCall(api: ModelApi, rules: RuleRegistry, s: PathState, name:
   after.regs[0] = r0 ?? scalar();
 }
 
-export function checkMainExit(s: PathState, insn: number, objects: ObjectTable, log: ReplayLog): void {
+export function checkMainExit(s: PathState, insn: number, objects: ObjectTable, log: ReplayLog, how = 'the program exits'): void {
   if (s.lock) {
     log.finding(
       'exit-while-locked',
       [],
-      `the program exits at insn ${insn} while ${s.lock.name} is still locked (path ${s.path.join('→')}); call bpf_spin_unlock on every path before returning`,
+      `${how} at insn ${insn} while ${s.lock.name} is still locked (path ${s.path.join('→')}); call bpf_spin_unlock on every path before returning`,
     );
     return;
   }
   if (s.rcu) {
-    log.finding('context-violation', [], `the program exits at insn ${insn} inside an RCU read section (path ${s.path.join('→')}): bpf_rcu_read_unlock is missing`);
+    log.finding('context-violation', [], `${how} at insn ${insn} inside an RCU read section (path ${s.path.join('→')}): bpf_rcu_read_unlock is missing`);
     return;
   }
   const leaked = s.refs.filter((e) => e.kind === 'ptr' && e.obj !== undefined).map((e) => e.obj as number);
@@ -56,6 +57,6 @@ export function checkMainExit(s: PathState, insn: number, objects: ObjectTable, 
     log.event('leak', obj, holdersOf(s, obj).join(',') || null, null);
     objects.endObject(obj, 'leak');
   }
-  const texts = leaked.map((obj) => leakExplanation(objects.obj(obj), objects.objName(obj), holdersOf(s, obj), objects.lastHolders.get(obj), insn, s.path));
+  const texts = leaked.map((obj) => leakExplanation(objects.obj(obj), objects.objName(obj), holdersOf(s, obj), objects.lastHolders.get(obj), insn, s.path, how));
   log.finding('leak', leaked, texts.join('; '));
 }

@@ -36,6 +36,7 @@ export function leakExplanation(
   last: { holders: string[]; insn: number; lostAt?: number } | undefined,
   exitInsn: number,
   path: number[],
+  how = 'the program exits',
 ): string {
   const where =
     current.length > 0
@@ -43,5 +44,5 @@ export function leakExplanation(
       : last
         ? `is no longer held by any register (last held by ${last.holders.join(', ')}, overwritten at insn ${last.lostAt ?? last.insn})`
         : 'is held by nothing';
-  return `${originText(o)} ${where} when the program exits at insn ${exitInsn} (path ${path.join('→')}); ${fixHint(o)}`;
+  return `${originText(o)} ${where} when ${how} at insn ${exitInsn} (path ${path.join('→')}); ${fixHint(o)}`;
 }

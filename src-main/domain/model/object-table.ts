@@ -17,8 +17,9 @@ export interface Cursor {
   s: PathState | null;
   insn: number;
   line: number;
-  /** Set by a rule when the current instruction ends the path (bpf_throw). */
-  endsPath?: boolean;
+  /** Set by a rule when the current instruction ends the path (bpf_throw); `judgeAs` words the exit
+   * judgment it then gets (calls.ts checkMainExit), none when the rule has judged it itself. */
+  endsPath?: { judgeAs?: string };
 }
 
 export interface LastHolders {

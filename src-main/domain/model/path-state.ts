@@ -49,6 +49,13 @@ export function newFrame(): Frame {
   return { regs: new Array<MReg | undefined>(11).fill(undefined), slots: new Map(), cb: false };
 }
 
+/** Make `fr` the current frame, called from the current one (frames above it are gone). */
+export function enterFrame(s: PathState, fr: Frame): void {
+  s.frames.length = s.cur + 1;
+  s.frames.push(fr);
+  s.cur += 1;
+}
+
 export function initialState(): PathState {
   return { frames: [newFrame()], cur: 0, refs: [], lock: null, placed: new Map(), path: [0] };
 }

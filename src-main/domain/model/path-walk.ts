@@ -16,7 +16,7 @@ import type { ParsedState } from '../log/reg-state.ts';
 import { adoptPlain, compareFrame, fillRefs, reseed, seedPartial, type Checker } from './crosscheck.ts';
 import type { Insn } from './insn.ts';
 import { RecordCache } from './record-cache.ts';
-import { cloneState, curFrame, holdersOf, initialState, newFrame, type PathState } from './path-state.ts';
+import { cloneState, curFrame, enterFrame, holdersOf, initialState, newFrame, type PathState } from './path-state.ts';
 import type { RuleRegistry } from './rules/index.ts';
 import type { ModelApi } from './rules/types.ts';
 import { deadFinding } from './rules/common.ts';
@@ -106,7 +106,7 @@ export class PathWalk {
         this.onInsn(rec.insn, rec.line, rec.opcode, rec.asm, rec.suffix);
         if (rec.glued) {
           if (rec.glued.safe) this.onSafe(rec.glued.insn, rec.line);
-          else if (this.entersCallback(rec.insn, rec.glued.state)) this.onBranch(rec.insn, rec.glued.insn, rec.line, false, rec.glued.state);
+          else if (this.entersCallback(rec.glued.state)) this.onCallbackEntry(rec.insn, rec.glued.insn, rec.line, rec.glued.state);
           else this.onState(rec.glued.insn, rec.line, rec.glued.state, null);
         }
         break;
@@ -171,18 +171,19 @@ export class PathWalk {
    * pushed its frame already) enters the callback: the one the call's rule queued, else (a call no
    * rule models as taking a callback, e.g. bpf_loop) a fresh callback frame on the current state.
    */
-  private entersCallback(callInsn: number, text: string): boolean {
+  private entersCallback(text: string): boolean {
     const s = this.cur.s;
-    if (!s || s.blind) return false;
-    if ((this.texts.state(text).frame ?? 0) <= s.cur) return false;
-    if (!this.saved.hasCallback(callInsn)) {
+    return s !== null && !s.blind && (this.texts.state(text).frame ?? 0) > s.cur;
+  }
+
+  private onCallbackEntry(callInsn: number, to: number, line: number, text: string): void {
+    const s = this.cur.s;
+    if (s && !this.saved.hasCallback(callInsn)) {
       const fr = newFrame();
       fr.cb = true;
-      s.frames.length = s.cur + 1;
-      s.frames.push(fr);
-      s.cur += 1;
+      enterFrame(s, fr);
     }
-    return true;
+    this.onBranch(callInsn, to, line, false, text);
   }
 
   /** After the last record: a jump still pending falls through, a pending return completes. */
@@ -370,7 +371,9 @@ export class PathWalk {
       case 'call':
         execCall(this.d.api, this.d.rules, s, op.name, op.num);
         if (this.cur.endsPath) {
-          this.cur.endsPath = false;
+          const { judgeAs } = this.cur.endsPath;
+          delete this.cur.endsPath;
+          if (judgeAs !== undefined) checkMainExit(s, this.cur.insn, this.d.objects, this.d.log, judgeAs);
           endPath = true;
         }
         break;
@@ -434,8 +437,6 @@ export class PathWalk {
       caller.regs[i] = undefined;
     }
     fr.regs[10] = { k: 'fp', v: '0', off: 0 };
-    s.frames.length = s.cur + 1;
-    s.frames.push(fr);
-    s.cur += 1;
+    enterFrame(s, fr);
   }
 }

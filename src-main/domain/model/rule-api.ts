@@ -10,7 +10,7 @@
  */
 import type { BtfLayout } from './btf-layout.ts';
 import { featureMessage, supports, type KernelProfile } from './kernel-profiles.ts';
-import { cloneState, holdersOf, newFrame, regName, replaceValues, type PathState } from './path-state.ts';
+import { cloneState, enterFrame, holdersOf, newFrame, regName, replaceValues, type PathState } from './path-state.ts';
 import { copyRegCold, regText, type MReg } from './regs.ts';
 import type { ModelApi } from './rules/types.ts';
 import type { Cursor, ObjectTable } from './object-table.ts';
@@ -123,14 +123,12 @@ export function createModelApi(d: ModelApiDeps): ModelApi {
       fr.callsite = cur.insn;
       args.forEach((a, i) => (fr.regs[i + 1] = a));
       fr.regs[10] = { k: 'fp', v: '0', off: 0 };
-      cb.frames.length = cb.cur + 1;
-      cb.frames.push(fr);
-      cb.cur += 1;
+      enterFrame(cb, fr);
       d.pushCallback(cb);
     },
     describe: (r) => (r === undefined ? 'uninitialised' : regText(r)),
-    endPath: () => {
-      cur.endsPath = true;
+    endPath: (judgeAs) => {
+      cur.endsPath = judgeAs === undefined ? {} : { judgeAs };
     },
   };
 }

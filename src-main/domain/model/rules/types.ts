@@ -45,8 +45,9 @@ export interface ModelApi {
   pushCallback(args: MReg[]): void;
   /** Text of a register for explanations. */
   describe(r: MReg | undefined): string;
-  /** The current instruction ends the path (nothing follows it on this path: bpf_throw). */
-  endPath(): void;
+  /** The current instruction ends the path (nothing follows it: bpf_throw). With `judgeAs` it is then
+   * judged like the main program's exit (held locks, RCU sections, leaks), worded "<judgeAs> at insn N". */
+  endPath(judgeAs?: string): void;
 }
 
 export interface CallInfo {
