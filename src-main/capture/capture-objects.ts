@@ -30,6 +30,7 @@ import { collectBaseTools, ensureBaseInitramfs, writeInitrd } from './initramfs.
 import { DEFAULT_APPEND, runGuest, type Accel, type GuestResult } from './qemu.ts';
 import { SerialDemux } from './serial-demux.ts';
 import { buildLoader, findTool } from './tools.ts';
+import { ensureUserland, GUEST_USERLAND_BPFTOOL, needsNewUserland, runner, userlandFiles } from './guest-userland.ts';
 import { formatKfuncTable, kfuncTable, type KfuncTable } from './kfuncs.ts';
 import { loaderReasonOf } from './loader-reason.ts';
 
@@ -82,9 +83,32 @@ export interface KernelCapture {
   kfuncCount: number;
   kfuncsExact: boolean;
   bpftool: string;
+  /** What loaded the programs: bpftool's and libbpf's versions (from `bpftool version`), and whose
+   * userland they came from (`host`: this machine's; `trixie-backports`: guest-userland.ts). */
+  loader: LoaderInfo;
   seconds: { total: number; kernel: number; guest: number };
   transcript: string | null;
   objects: ObjectCapture[];
+}
+
+export interface LoaderInfo {
+  bpftool: string;
+  libbpf: string;
+  userland: 'host' | 'trixie-backports';
+  /** libbpf of the bundled loaders (kptrscope-load, raw logs) when it differs from bpftool's. */
+  loaderLibbpf?: string;
+}
+
+/** `bpftool version` output → versions (`v7.8.0`, `v1.8`); empty strings when not printed. */
+export function loaderInfoOf(versionText: string, userland: LoaderInfo['userland'], loaderLibbpf?: string): LoaderInfo {
+  const bpftool = /bpftool\s+(v?\d[\w.-]*)/.exec(versionText)?.[1] ?? '';
+  const libbpf = /using libbpf\s+(v?\d[\w.-]*)/.exec(versionText)?.[1] ?? '';
+  return { bpftool, libbpf, userland, ...(loaderLibbpf ? { loaderLibbpf } : {}) };
+}
+
+function hostLibbpfVersion(): string | undefined {
+  const r = spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'libbpf1'], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout ? r.stdout.replace(/^\d+:/, '').replace(/-.*$/, '') : undefined;
 }
 
 const SERIES_RE = /^(\d+\.\d+)/;
@@ -217,7 +241,8 @@ async function captureHost(ctx: Ctx): Promise<KernelCapture> {
   const cachedKfuncs = writeKfuncs(kdir, table);
   const kfuncs = req.outDir ? writeKfuncs(dir, table) : cachedKfuncs;
   writeFileSync(join(dir, 'KERNEL'), release + '\n');
-  const bpftoolVersion = spawnSync(bpftool, ['version'], { encoding: 'utf8' }).stdout?.split('\n')[0] ?? '';
+  const bpftoolText = spawnSync(bpftool, ['version'], { encoding: 'utf8' }).stdout ?? '';
+  const bpftoolVersion = bpftoolText.split('\n')[0] ?? '';
   const kc: KernelCapture = {
     spec: 'host',
     mode: 'host',
@@ -230,6 +255,7 @@ async function captureHost(ctx: Ctx): Promise<KernelCapture> {
     kfuncCount: table.count,
     kfuncsExact: table.exact,
     bpftool: bpftoolVersion,
+    loader: loaderInfoOf(bpftoolText, 'host', hostLibbpfVersion()),
     seconds: { total: (Date.now() - t0) / 1000, kernel: 0, guest: guestMs / 1000 },
     transcript: null,
     objects,
@@ -256,6 +282,7 @@ function writeCaptureJson(kc: KernelCapture): void {
     version: kc.version,
     accel: kc.accel,
     bpftool: kc.bpftool,
+    loader: kc.loader,
     kfuncs: { count: kc.kfuncCount, exact: kc.kfuncsExact },
     seconds: kc.seconds,
     objects: kc.objects.map((o) => ({
@@ -320,12 +347,20 @@ async function captureGuest(ctx: Ctx, spec: string): Promise<KernelCapture> {
   checkAbort(req);
   const btfPath = join(kernel.dir, 'vmlinux.btf');
   const sendVmlinuxBtf = !existsSync(btfPath);
-  const levelLoader = req.level === 7 ? undefined : buildLoader('level', ctx.cacheDir);
-  const rawLoader = (req.rawLevels ?? []).length > 0 ? buildLoader('raw', ctx.cacheDir) : undefined;
-  const base = ensureBaseInitramfs(ctx.cacheDir, collectBaseTools({ levelLoader, rawLoader }));
+  const userland = needsNewUserland(kernel.release) ? ensureUserland(cache, (m) => ctx.progress(`[${spec}] ${m}`)) : null;
+  const linking = userland ? 'shared' : 'static';
+  const levelLoader = req.level === 7 ? undefined : buildLoader('level', ctx.cacheDir, linking);
+  const rawLoader = (req.rawLevels ?? []).length > 0 ? buildLoader('raw', ctx.cacheDir, linking) : undefined;
+  const base = ensureBaseInitramfs(ctx.cacheDir, collectBaseTools({ levelLoader, rawLoader, ...(userland ? { userland: userlandFiles(userland) } : {}) }));
   if (base.built) ctx.progress(`[${spec}] built the base initramfs ${base.path}`);
   const timeoutSec = req.timeoutSec ?? 300;
-  const plan = guestPlan(req.objects, { level: req.level, rawLevels: req.rawLevels ?? [], sendVmlinuxBtf, watchdogSec: timeoutSec + 30 });
+  const plan = guestPlan(req.objects, {
+    level: req.level,
+    rawLevels: req.rawLevels ?? [],
+    sendVmlinuxBtf,
+    watchdogSec: timeoutSec + 30,
+    ...(userland ? { userland: { runWith: runner(), bpftool: GUEST_USERLAND_BPFTOOL } } : {}),
+  });
   const work = mkdtempSync(join(tmpdir(), 'kptrscope-guest-'));
   try {
     const initrd = join(work, 'initrd.img');
@@ -409,6 +444,11 @@ async function captureGuest(ctx: Ctx, spec: string): Promise<KernelCapture> {
       kfuncCount: table.count,
       kfuncsExact: table.exact,
       bpftool: file('bpftool-version').toString('utf8').split('\n')[0] ?? '',
+      loader: loaderInfoOf(
+        file('bpftool-version').toString('utf8'),
+        userland ? 'trixie-backports' : 'host',
+        userland ? (userland.versions.libbpf1 ?? '').replace(/^\d+:/, '').replace(/-.*$/, '') : hostLibbpfVersion(),
+      ),
       seconds: { total: (Date.now() - t0) / 1000, kernel: kernelMs / 1000, guest: result.ms / 1000 },
       transcript: transcriptPath,
       objects,

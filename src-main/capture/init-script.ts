@@ -52,6 +52,9 @@ export interface GuestPlan {
   steps: GuestStep[];
   sendVmlinuxBtf: boolean;
   watchdogSec: number;
+  /** Set when the guest runs a userland of its own (guest-userland.ts): the command prefix that runs
+   * a binary with that userland's loader and libraries, and that userland's bpftool. */
+  userland?: { runWith: string; bpftool: string };
 }
 
 /** Guest paths of the tools (installed by initramfs.ts). */
@@ -72,6 +75,7 @@ export function safeFileName(file: string): string {
 }
 
 export interface PlanOptions {
+  userland?: { runWith: string; bpftool: string };
   /** Kernel log level of the ingested load: 7 → bpftool -d; 1 or 2 → kptrscope-load. */
   level: number;
   /** Extra raw kernel logs (scripts/loader.c --raw) at these levels. */
@@ -87,7 +91,7 @@ export function guestPlan(files: string[], opts: PlanOptions): GuestPlan {
     steps.push({ id: `s${steps.length}`, kind: opts.level === 7 ? 'bpftool' : 'load', object: i, level: opts.level });
     for (const lv of opts.rawLevels ?? []) steps.push({ id: `s${steps.length}`, kind: 'raw', object: i, level: lv });
   });
-  return { objects, steps, sendVmlinuxBtf: opts.sendVmlinuxBtf, watchdogSec: opts.watchdogSec };
+  return { objects, steps, sendVmlinuxBtf: opts.sendVmlinuxBtf, watchdogSec: opts.watchdogSec, ...(opts.userland ? { userland: opts.userland } : {}) };
 }
 
 /** The protocol functions, shared by the init script and the tests (which run them with a plain sh). */
@@ -111,15 +115,21 @@ function describe(step: GuestStep, obj: GuestObject): string {
   }
 }
 
-function stepCommand(step: GuestStep, obj: GuestObject, index: number): string {
+/** The command that runs a guest tool: through the guest userland's own loader when there is one. */
+function tool(plan: GuestPlan, which: 'bpftool' | 'load' | 'raw'): string {
+  const path = which === 'bpftool' ? (plan.userland?.bpftool ?? GUEST_BPFTOOL) : which === 'load' ? GUEST_LOADER : GUEST_RAW_LOADER;
+  return plan.userland ? `${plan.userland.runWith} ${path}` : path;
+}
+
+function stepCommand(plan: GuestPlan, step: GuestStep, obj: GuestObject, index: number): string {
   const out = `/tmp/${step.id}`;
   switch (step.kind) {
     case 'bpftool':
-      return `(cd /objs/${obj.dir} && ${GUEST_BPFTOOL} -d prog loadall ${obj.file} /sys/fs/bpf/p${index}) > ${out}.out 2>&1`;
+      return `(cd /objs/${obj.dir} && ${tool(plan, 'bpftool')} -d prog loadall ${obj.file} /sys/fs/bpf/p${index}) > ${out}.out 2>&1`;
     case 'load':
-      return `(cd /objs/${obj.dir} && ${GUEST_LOADER} ${obj.file} ${step.level}) > ${out}.out 2>&1`;
+      return `(cd /objs/${obj.dir} && ${tool(plan, 'load')} ${obj.file} ${step.level}) > ${out}.out 2>&1`;
     case 'raw':
-      return `(cd /objs/${obj.dir} && ${GUEST_RAW_LOADER} ${obj.file} --raw --level ${step.level}) > ${out}.out 2> ${out}.err`;
+      return `(cd /objs/${obj.dir} && ${tool(plan, 'raw')} ${obj.file} --raw --level ${step.level}) > ${out}.out 2> ${out}.err`;
   }
 }
 
@@ -140,14 +150,14 @@ export function initScript(plan: GuestPlan): string {
     `say HELLO ${PROTOCOL_VERSION}`,
     'uname -r > /tmp/uname',
     'emit uname /tmp/uname',
-    `${GUEST_BPFTOOL} version > /tmp/bpftool-version 2>&1`,
+    `${tool(plan, 'bpftool')} version > /tmp/bpftool-version 2>&1`,
     'emit bpftool-version /tmp/bpftool-version',
   ];
   plan.steps.forEach((step, i) => {
     const obj = plan.objects[step.object];
     if (!obj) throw new Error(`init script: step ${step.id} names object ${step.object}, which is not in the plan`);
     lines.push(`say STEP ${i + 1}/${plan.steps.length} ${describe(step, obj)}`);
-    lines.push(stepCommand(step, obj, i));
+    lines.push(stepCommand(plan, step, obj, i));
     lines.push(`echo $? > /tmp/${step.id}.rc`);
     lines.push(`emit ${step.id}.out /tmp/${step.id}.out`);
     if (step.kind === 'raw') lines.push(`emit ${step.id}.err /tmp/${step.id}.err`);

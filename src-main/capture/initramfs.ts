@@ -2,7 +2,8 @@
  * The guest's initramfs, in two gzip'd cpio parts that the kernel unpacks one after the other:
  *
  *   base  busybox (static), bpftool, the loaders, and every shared library they need (found with
- *         ldd, stored at the same absolute paths), /dev/console. Depends only on the host's tools, so
+ *         ldd, stored at the same absolute paths) or, for newer guest kernels, the guest userland's
+ *         bpftool and libraries under their own root (guest-userland.ts), /dev/console. Depends only on the host's tools, so
  *         it is cached as `<cache>/initramfs/base-<sha>.cpio.gz`, the SHA covering every file's path
  *         and bytes: a changed bpftool or loader gives a new base.
  *   run   `/init` (init-script.ts) and the objects under /objs/oI/. Small; built for every capture.
@@ -75,11 +76,20 @@ function hostFile(path: string, guestPath: string, mode = 0o755): GuestFile {
   return { guestPath, data: readFileSync(realpathSync(path)), mode };
 }
 
-/** Collects the host's tools (and their libraries) for the base part. */
-export function collectBaseTools(opts: { levelLoader?: string; rawLoader?: string }): BaseTools {
+/** Collects the host's tools (and their libraries) for the base part; with `userland`, that
+ * userland's bpftool and libraries instead of this machine's (the loaders then link libbpf shared). */
+export function collectBaseTools(opts: { levelLoader?: string; rawLoader?: string; userland?: GuestFile[] }): BaseTools {
   const busyboxPath = findTool('busybox', 'as the guest shell (a static busybox)');
   if (!isStaticElf(busyboxPath)) {
     throw new CaptureError(`${busyboxPath}: busybox is dynamically linked; the guest needs the static one: apt-get install busybox-static`);
+  }
+  if (opts.userland) {
+    const loaders: GuestFile[] = [];
+    if (opts.levelLoader) loaders.push(hostFile(opts.levelLoader, GUEST_LOADER));
+    if (opts.rawLoader) loaders.push(hostFile(opts.rawLoader, GUEST_RAW_LOADER));
+    const bpftool = opts.userland.find((f) => f.guestPath.endsWith('/bpftool'));
+    if (!bpftool) throw new CaptureError('guest userland: no bpftool in it');
+    return { busybox: hostFile(busyboxPath, '/bin/busybox'), bpftool, loaders, libraries: opts.userland.filter((f) => f !== bpftool) };
   }
   const bpftoolPath = findTool('bpftool', 'to load the programs in the guest');
   const loaders: GuestFile[] = [];

@@ -7,7 +7,8 @@
  * and returns the absolute paths of the libraries plus the dynamic loader (empty for a static binary).
  * `buildLoader(kind, cacheDir)` compiles src-main/capture/guest-loader.c (`level`) or
  * scripts/loader.c (`raw`) with gcc, libbpf linked statically as scripts/capture.sh does, into
- * `<cache>/tools/<name>-<sha of source>`, reusing an earlier build of the same source.
+ * `<cache>/tools/<name>-<sha of source>`, reusing an earlier build of the same source (`shared`:
+ * libbpf linked dynamically, for the guest userland's newer libbpf).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -75,8 +76,11 @@ const LOADERS: Record<LoaderKind, { name: string; source: string }> = {
   raw: { name: 'kptrscope-rawload', source: join(REPO_ROOT, 'scripts', 'loader.c') },
 };
 
-export function buildLoader(kind: LoaderKind, cacheDir: string): string {
-  const { name, source } = LOADERS[kind];
+/** `linking: 'shared'` links libbpf dynamically, so the binary uses whichever libbpf.so.1 the guest
+ * userland brings (guest-userland.ts); `static` (the default) carries this machine's libbpf. */
+export function buildLoader(kind: LoaderKind, cacheDir: string, linking: 'static' | 'shared' = 'static'): string {
+  const { source } = LOADERS[kind];
+  const name = linking === 'shared' ? `${LOADERS[kind].name}-shared` : LOADERS[kind].name;
   if (!existsSync(source)) throw new CaptureError(`${source}: loader source not found (expected in the kptrscope checkout)`);
   const src = readFileSync(source);
   const sha = createHash('sha256').update(src).digest('hex').slice(0, 16);
@@ -89,10 +93,13 @@ export function buildLoader(kind: LoaderKind, cacheDir: string): string {
   }
   mkdirSync(dir, { recursive: true });
   const tmp = `${out}.tmp${process.pid}`;
-  const flagsets = [
-    ['-Wl,-Bstatic', '-lbpf', '-Wl,-Bdynamic', '-lelf', '-lz', '-ldl'],
-    ['-lbpf', '-lelf', '-lz', '-ldl'],
-  ];
+  const flagsets =
+    linking === 'shared'
+      ? [['-lbpf', '-lelf', '-lz', '-ldl']]
+      : [
+          ['-Wl,-Bstatic', '-lbpf', '-Wl,-Bdynamic', '-lelf', '-lz', '-ldl'],
+          ['-lbpf', '-lelf', '-lz', '-ldl'],
+        ];
   let lastErr = '';
   for (const libs of flagsets) {
     try {

@@ -6,6 +6,7 @@
  * column values in PROGRAM_COLUMNS order.
  */
 import type { ProgramSummary } from '../domain/log/program-state.ts';
+import type { KernelDiagnostic } from '../domain/log/kernel-diagnostic.ts';
 
 export interface ProgramRow {
   idx: number;
@@ -33,12 +34,19 @@ export interface ProgramRow {
   errno: number | null;
   log_level: number | null;
   kernel_hints: string;
+  /** Columns of migration 0030 (absent from rows written before it: read as their defaults). */
+  stack_depth_max?: number | null;
+  subprogs?: string | null;
+  insns_totals?: string | null;
+  kernel_diagnostics?: string;
+  btf_refused?: number;
 }
 
 export const PROGRAM_COLUMNS = [
   'run_id', 'idx', 'name', 'wrapper', 'verdict', 'truncation', 'error', 'error_classes', 'fail_insn', 'fail_line',
   'insns_processed', 'insn_limit', 'max_states_per_insn', 'total_states', 'peak_states', 'mark_read', 'verification_usec',
   'stack_depth', 'first_line', 'last_line', 'line_count', 'unknown_lines', 'loader_error', 'errno', 'log_level', 'kernel_hints',
+  'stack_depth_max', 'subprogs', 'insns_totals', 'kernel_diagnostics', 'btf_refused',
 ] as const;
 
 export function programRowValues(runId: number, p: ProgramSummary): (string | number | null)[] {
@@ -70,6 +78,11 @@ export function programRowValues(runId: number, p: ProgramSummary): (string | nu
     p.errno,
     p.logLevel,
     JSON.stringify(p.kernelHints),
+    st.stackDepthMax ?? null,
+    st.subprogs ? JSON.stringify(st.subprogs) : null,
+    st.insnsTotals ? JSON.stringify(st.insnsTotals) : null,
+    JSON.stringify(p.kernelDiagnostics),
+    p.btfRefused ? 1 : 0,
   ];
 }
 
@@ -83,6 +96,9 @@ export function programRowToSummary(r: ProgramRow): ProgramSummary {
   if (r.mark_read !== null) stats.markRead = r.mark_read;
   if (r.verification_usec !== null) stats.verificationUsec = r.verification_usec;
   if (r.stack_depth !== null) stats.stackDepth = JSON.parse(r.stack_depth) as number[];
+  if (r.stack_depth_max !== null && r.stack_depth_max !== undefined) stats.stackDepthMax = r.stack_depth_max;
+  if (r.subprogs) stats.subprogs = JSON.parse(r.subprogs) as NonNullable<ProgramSummary['stats']['subprogs']>;
+  if (r.insns_totals) stats.insnsTotals = JSON.parse(r.insns_totals) as number[];
   return {
     index: r.idx,
     name: r.name,
@@ -102,5 +118,7 @@ export function programRowToSummary(r: ProgramRow): ProgramSummary {
     errno: r.errno,
     logLevel: r.log_level,
     kernelHints: JSON.parse(r.kernel_hints) as string[],
+    kernelDiagnostics: r.kernel_diagnostics ? (JSON.parse(r.kernel_diagnostics) as KernelDiagnostic[]) : [],
+    btfRefused: r.btf_refused === 1,
   };
 }

@@ -48,7 +48,7 @@ describe('bpftool raw text parser — task_fifo and write_after_push', () => {
         { name: 'q', typeId: 8, bitsOffset: 64 },
       ],
     });
-    expect(getType(btf, 7)).toEqual({ id: 7, kind: 'PTR', name: '', typeId: 357 });
+    expect(getType(btf, 7)).toEqual({ id: 7, kind: 'PTR', name: '', typeId: 359 });
     expect(getType(btf, 14)).toEqual({ id: 14, kind: 'FUNC', name: 'bpf_obj_new_impl', typeId: 12, linkage: 'extern' });
     expect(getType(btf, 350)).toEqual({ id: 350, kind: 'VAR', name: 'fifo_head', typeId: 342, linkage: 'global' });
     expect(getType(btf, 351)).toEqual({ id: 351, kind: 'DECL_TAG', name: 'contains:waiter:q', typeId: 350, componentIdx: -1 });
@@ -62,8 +62,8 @@ describe('bpftool raw text parser — task_fifo and write_after_push', () => {
         { typeId: 350, offset: 0, size: 16 },
       ],
     });
-    expect(getType(btf, 357)).toEqual({ id: 357, kind: 'TYPE_TAG', name: 'kptr', typeId: 17 });
-    expect(getType(btf, 355)).toEqual({ id: 355, kind: 'FWD', name: 'rq', fwdKind: 'struct' });
+    expect(getType(btf, 359)).toEqual({ id: 359, kind: 'TYPE_TAG', name: 'kptr', typeId: 17 });
+    expect(getType(btf, 356)).toEqual({ id: 356, kind: 'FWD', name: 'rq', fwdKind: 'struct' });
     expect(getType(btf, 4)).toEqual({ id: 4, kind: 'INT', name: 'int', size: 4, bitsOffset: 0, nrBits: 32, encoding: 'SIGNED' });
     const task = getType(btf, 17);
     expect(task?.kind === 'STRUCT' && task.members.length).toBe(248);

@@ -53,7 +53,7 @@ describe('comparison reports from real captures', () => {
     expect(rows).toHaveLength(1 + 9);
     expect(rows).toContain('leak_sample,name,verdict,rejected,accepted,rejected → accepted,');
     expect(rows).toContain('leak_sample,name,insnsProcessed,15,22,7,46.67');
-    expect(rows).toContain('leak_sample,name,verificationUsec,151,199,48,31.79');
+    expect(rows).toContain('leak_sample,name,verificationUsec,118,204,86,72.88');
     expect(rows).toContain('leak_sample,name,firstDivergenceInsn,12,11,different instructions on different source lines,');
     expect(renderComparison('csv', c).toString('utf8')).toBe(csv);
   });

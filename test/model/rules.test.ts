@@ -60,14 +60,14 @@ describe('obj-new / obj-drop', () => {
   test('dropping a local object frees what is stashed in its kptr fields', () => {
     // task_fifo up to its first spin_lock (the task is stashed in waiter#2.who by then), then a drop of the waiter.
     const text = readFileSync(join(LOGS_618, 'task_fifo.bpftool.log'), 'utf8');
-    const cut = text.indexOf('20: (18) r1 = 0xffffc90007e7e000');
+    const cut = text.indexOf('20: (18) r1 = 0xffffc9000256e000');
     expect(cut).toBeGreaterThan(0);
     const head = text.slice(0, cut);
     const spliced =
       head +
       '20: (bf) r1 = r6                      ; R1=ptr_waiter(ref_obj_id=2) R6=ptr_waiter(ref_obj_id=2) refs=2\n' +
       '21: (b7) r2 = 0                       ; R2=0 refs=2\n' +
-      '22: (85) call bpf_obj_drop_impl#65119         ;\n' +
+      '22: (85) call bpf_obj_drop_impl#65043         ;\n' +
       '23: (b7) r0 = 0                       ; R0=0\n' +
       '24: (95) exit\n';
     const { records: recs } = parseText(spliced);

@@ -3,7 +3,8 @@
  * 265346a, schema 20: test/fixtures/db/before-layout.db, made with that build's CLI from the
  * committed captures) still opens, migrates, lists its runs, reuses its stored replays, replays
  * the run it stored without one, and answers the app — with the same results a fresh ingest of
- * the same files gives.
+ * the same files gives. The files are the captures it was made from, kept beside it in
+ * test/fixtures/db/before-layout/ (the fixtures under test/fixtures/logs were captured again since).
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { copyFileSync } from 'node:fs';
@@ -64,7 +65,7 @@ describe('a database from before the store interface', () => {
       const storedBefore = (await old.listReplays(runId)).map((r) => r.id);
       const a = await replayRun(old, runId);
       if (storedBefore.length > 0) expect(a.programs.map((p) => p.replay.id)).toEqual(storedBefore);
-      const b = (await replayLog(fresh, join(FIXTURES, 'logs', log), { btf: [join(FIXTURES, 'logs', btf)], kernel })).replay;
+      const b = (await replayLog(fresh, join(FIXTURES, 'db', 'before-layout', log), { btf: [join(FIXTURES, 'db', 'before-layout', btf)], kernel })).replay;
       expect(story(a), log).toEqual(story(b));
     }
     expect((await old.listReplays(4)).length).toBe(1);

@@ -5,7 +5,9 @@
  * `{ kind: 'free' }` for free text that no grammar rule matches (the program-level state machine then
  * decides whether free text is the kernel's error message or an unknown line). Dispatches on the first
  * character so that the common lines (instructions, states) cost one regex each.
- * Grammar: the verifier's own print formats (kernel/bpf/log.c, disasm.c, verifier.c) of kernels 5.10–6.18.
+ * Grammar: the verifier's own print formats (kernel/bpf/log.c, disasm.c, verifier.c) of kernels 5.10–7.3
+ * (7.x: the pre-walk analysis listings, `stack depth max`, per-subprogram statistics, and the first
+ * line of the diagnostic block; the block's other lines need context: log-parser.ts).
  */
 import type { LogRecord } from './records.ts';
 import { matchError } from './error-catalog.ts';
@@ -24,7 +26,19 @@ const LIVE_REGS_RE = /^ *(?:(\d+) +)?(\d+): ([.0-9]{10}) \(([0-9a-f]{2})\) (.*)$
 const TO_CALLER_RE = /^to caller at (\d+):$/;
 const STATS_RE = /^processed (\d+) insns \(limit (\d+)\)(.*)$/;
 const VTIME_RE = /^verification time (\d+) usec$/;
-const STACK_RE = /^stack depth (\d+(?:\+\d+)*)$/;
+const STACK_RE = /^stack depth (\d+(?:\+\d+)*)(?: max (\d+))?$/;
+const INSNS_TOTAL_RE = /^insns processed (\d+(?:\+\d+)*)$/;
+const STACK_MAX_RE = /^stack depth max (\d+)$/;
+const SUBPROG_STATS_RE = /^subprog (\d+) \((.*)\) (main|global|static) insns_self (\d+) insns_total (\d+) stack (\d+)$/;
+const TOPO_RE = /^topo_order\[\d+\] = ?\S*$/;
+const ANALYZING_RE = /^subprog#\d+: analyzing \(depth \d+\)\.\.\.$/;
+const LISTING_HEADER_RE = /^subprog#\d+(?: \S+)?:$/;
+const USE_DEF_HEADER_RE = /^stack use\/def subprog#\d+(?: \S+)? \(d\d+,cs\d+\):$/;
+/** A body line of a pre-walk analysis section: `%3d: insn…` (unpadded from 100 on) or `arg JOIN …`. */
+export const ANALYSIS_BODY_RE = /^ *(\d+): \([0-9a-f]{2}\) |^arg JOIN insn \d+ -> \d+ /;
+const ANALYSIS_INSN_RE = /^ +(\d+): \([0-9a-f]{2}\) /;
+/** The first line of 7.3's diagnostic block (kernel/bpf/diagnostics.c). */
+export const DIAGNOSTIC_HEADER_RE = /^Verification failed: /;
 const STATE_START_RE = /^(?:frame\d+: )?(?:R\d+(?:_[rwD]+)?=|fp-?\d+(?:_[rwD]+)?=|refs=)/;
 
 const INFO_RES: readonly RegExp[] = [
@@ -34,7 +48,7 @@ const INFO_RES: readonly RegExp[] = [
   /^Func#\d+ \('[^']*'\) is (?:global and assumed valid|safe for any args that match its prototype)\.?$/,
   /^arg#\d+ (?:type is|is) /,
   /^btf_vmlinux is malformed/,
-  /^SCC (?:enter|exit) \(\d+\)$/, // 6.17+ level 2: entering/leaving a loop's strongly connected component
+  /^SCC (?:enter|exit|backedge) \(\d+\)$/, // 6.17+ level 2: entering/leaving a loop's strongly connected component
 ];
 
 function stateBodyIsState(rest: string): boolean {
@@ -116,6 +130,7 @@ export function classifyKernelLine(text: string): KernelLineBody {
     }
     const t = text.trimStart();
     if (STATE_START_RE.test(t)) return { kind: 'call-state', state: t };
+    if ((m = ANALYSIS_INSN_RE.exec(text))) return { kind: 'analysis', section: 'insn', insn: Number(m[1]) };
   } else if (c === 102 /* f */) {
     if ((m = BRANCH_RE.exec(text))) {
       const tail = (m[4] ?? '').trim();
@@ -142,17 +157,41 @@ export function classifyKernelLine(text: string): KernelLineBody {
     if (text === 'callee:') return { kind: 'call-header', which: 'callee' };
   } else if (c === 116 /* t */) {
     if ((m = TO_CALLER_RE.exec(text))) return { kind: 'call-header', which: 'to-caller', insn: Number(m[1]) };
+    if (TOPO_RE.test(text)) return { kind: 'analysis', section: 'topo-order' };
   } else if (c === 112 /* p */) {
     if ((m = STATS_RE.exec(text))) return parseStats(m);
     if (/^parent didn't have regs=/.test(text) || text.startsWith('propagating ')) return { kind: 'precision' };
+  } else if (c === 105 /* i */) {
+    if ((m = INSNS_TOTAL_RE.exec(text))) return { kind: 'stats-insns', totals: (m[1] as string).split('+').map(Number) };
   } else if (c === 118 /* v */) {
     if ((m = VTIME_RE.exec(text))) return { kind: 'stats-time', usec: Number(m[1]) };
   } else if (c === 115 /* s */) {
-    if ((m = STACK_RE.exec(text))) return { kind: 'stats-stack', depths: (m[1] as string).split('+').map(Number) };
+    if ((m = STACK_RE.exec(text))) {
+      const body: KernelLineBody = { kind: 'stats-stack', depths: (m[1] as string).split('+').map(Number) };
+      if (m[2] !== undefined) body.max = Number(m[2]);
+      return body;
+    }
+    if ((m = STACK_MAX_RE.exec(text))) return { kind: 'stats-stack-max', depth: Number(m[1]) };
+    if ((m = SUBPROG_STATS_RE.exec(text))) {
+      return {
+        kind: 'stats-subprog',
+        index: Number(m[1]),
+        name: m[2] as string,
+        subprogKind: m[3] as 'main' | 'global' | 'static',
+        insnsSelf: Number(m[4]),
+        insnsTotal: Number(m[5]),
+        stack: Number(m[6]),
+      };
+    }
+    if (ANALYZING_RE.test(text)) return { kind: 'analysis', section: 'analyzing' };
+    if (LISTING_HEADER_RE.test(text)) return { kind: 'analysis', section: 'listing-header' };
+    if (USE_DEF_HEADER_RE.test(text)) return { kind: 'analysis', section: 'use-def-header' };
   } else if (c === 40 /* ( */) {
     if (/^\(\d+\) (?:frame \d+ insn \d+ [+-]|live stack update)/.test(text)) return { kind: 'stack-liveness' };
   } else if (c === 76 /* L */) {
     if (text.startsWith('Live regs before insn')) return { kind: 'live-regs-header' };
+  } else if (c === 86 /* V */) {
+    if (DIAGNOSTIC_HEADER_RE.test(text)) return { kind: 'diagnostic', part: 'header' };
   }
   for (const re of INFO_RES) if (re.test(text)) return { kind: 'info' };
   const errorClass = matchError(text);

@@ -17,7 +17,7 @@
  */
 import type { LineInfo } from './line-reader.ts';
 import type { LogRecord } from './records.ts';
-import { classifyKernelLine, type KernelLineBody } from './line-grammar.ts';
+import { ANALYSIS_BODY_RE, classifyKernelLine, type KernelLineBody } from './line-grammar.ts';
 import { errorClassOfLine } from './error-catalog.ts';
 import { ProgramState, type ProgramSummary, type Wrapper } from './program-state.ts';
 import {
@@ -59,6 +59,9 @@ export class TooManyProgramsError extends Error {
   }
 }
 
+/** The section headings of 7.3's diagnostic block that start at column 0 (kernel/bpf/diagnostics.c). */
+const DIAGNOSTIC_SECTION_RE = /^(?:Reason|At|Causal path|Suggestion|Active lock|Note|Notes|Details):$/;
+
 /** How many free-text lines may be held back before they are released as unknown. */
 const MAX_HELD = 4096;
 /** … and how many bytes of them (4096 free lines of 10 MB each must not sit in memory). */
@@ -76,6 +79,8 @@ interface Held {
   line: LineInfo;
   body: string;
   prog: ProgramState | null;
+  /** A blank line held with the free text around it (see kernelLineBody). */
+  blank?: boolean;
 }
 
 export class LogParser {
@@ -147,7 +152,12 @@ export class LogParser {
           this.emit({ kind: 'wrapper', tool: 'cilium', event: mk.truncated ? 'truncated' : 'omitted' }, line, sec.prog);
           return;
         }
-        const body = classifyKernelLine(kernelTextOf(inner));
+        const innerText = kernelTextOf(inner);
+        if (this.inDiagnostic(sec.prog, innerText)) {
+          this.emitDiagnosticBody(line, innerText, sec.prog);
+          return;
+        }
+        const body = classifyKernelLine(innerText);
         // The class an error line gets from its text alone (what the store rebuilds).
         if (body.kind === 'error') body.errorClass = errorClassOfLine(line.text);
         this.kernelLineBody(line, body, sec.prog);
@@ -355,10 +365,57 @@ export class LogParser {
   }
 
   private kernelLine(line: LineInfo, text: string, prog: ProgramState): void {
-    this.kernelLineBody(line, classifyKernelLine(kernelTextOf(text)), prog);
+    const k = kernelTextOf(text);
+    if (this.inDiagnostic(prog, k)) {
+      this.emitDiagnosticBody(line, k, prog);
+      return;
+    }
+    if (this.analysisOf === prog) {
+      const m = ANALYSIS_BODY_RE.exec(k);
+      if (m) {
+        this.kernelLineBody(line, m[1] !== undefined ? { kind: 'analysis', section: 'insn', insn: Number(m[1]) } : { kind: 'analysis', section: 'insn' }, prog);
+        return;
+      }
+    }
+    const body = classifyKernelLine(k);
+    this.analysisOf = body.kind === 'analysis' ? prog : null;
+    this.kernelLineBody(line, body, prog);
+  }
+
+  /** The program whose pre-walk analysis sections (7.x level 2) are being read: inside them an
+   * instruction row is the analysis's, however it is padded (`%3d: ` loses its padding from 100). */
+  private analysisOf: ProgramState | null = null;
+
+  /** The program whose diagnostic block (7.3: `Verification failed: …`) is being read, if any. */
+  private diagnosticOf: ProgramState | null = null;
+
+  /** True when `text` continues the open diagnostic block of `prog`: the block's lines after its
+   * first are blank, indented, or one of its section headings at column 0. Anything else ends it. */
+  private inDiagnostic(prog: ProgramState, text: string): boolean {
+    if (this.diagnosticOf !== prog) return false;
+    if (text === '' || text.charCodeAt(0) === 32 || text.charCodeAt(0) === 9 || DIAGNOSTIC_SECTION_RE.test(text)) return true;
+    this.diagnosticOf = null;
+    return false;
+  }
+
+  private emitDiagnosticBody(line: LineInfo, text: string, prog: ProgramState): void {
+    this.emit(text.trim() === '' ? { kind: 'blank' } : { kind: 'diagnostic', part: 'body' }, line, prog);
   }
 
   private kernelLineBody(line: LineInfo, body: KernelLineBody, prog: ProgramState): void {
+    if (body.kind === 'diagnostic') {
+      // The block follows the kernel's one-line message (and a blank line): free text held before
+      // it is that message.
+      if (this.held.length > 0) this.flushHeld(true, true, true);
+      this.diagnosticOf = prog;
+      this.emit(body, line, prog);
+      return;
+    }
+    if (body.kind === 'blank' && this.held.length > 0) {
+      // Held too: a diagnostic block may follow (7.3 prints `message`, a blank line, the block).
+      this.held.push({ line, body: '', prog, blank: true });
+      return;
+    }
     if (body.kind === 'free') {
       this.held.push({ line, body: line.text, prog });
       this.heldBytes += line.raw.length;
@@ -367,7 +424,8 @@ export class LogParser {
     }
     // A structured line: held free text before it is unknown — unless this is the statistics
     // block, which follows the error text.
-    const endsProgram = body.kind === 'stats' || body.kind === 'stats-time' || body.kind === 'stats-stack';
+    const endsProgram =
+      body.kind === 'stats' || body.kind === 'stats-time' || body.kind === 'stats-stack' || body.kind === 'stats-stack-max' || body.kind === 'stats-insns' || body.kind === 'stats-subprog';
     if (this.held.length > 0) this.flushHeld(endsProgram, endsProgram);
     this.emit(body, line, prog);
   }
@@ -378,16 +436,24 @@ export class LogParser {
    * load rejected before the walk, e.g. "multiple exception callback tags for main subprog"):
    * the statistics prove it is a verifier log (`beforeStats`).
    */
-  private flushHeld(asError: boolean, beforeStats = false): void {
+  private flushHeld(asError: boolean, beforeStats = false, throughBlanks = false): void {
     if (this.held.length === 0) return;
     const held = this.held;
     this.held = [];
     this.heldBytes = 0;
     this.flushing = true;
-    for (const h of held) {
+    // A held blank line ends the text before it as unknown (what it did before blanks were held),
+    // unless a diagnostic block follows (`throughBlanks`).
+    let lastBlank = -1;
+    if (!throughBlanks) for (let i = held.length - 1; i >= 0 && lastBlank < 0; i--) if (held[i]?.blank) lastBlank = i;
+    for (const [i, h] of held.entries()) {
+      if (h.blank) {
+        this.emit({ kind: 'blank' }, h.line, h.prog);
+        continue;
+      }
       // Free text is the kernel's error only inside a program that has verifier lines: a text
       // file that is not a log does not become "errors".
-      const isError = asError && h.prog !== null && (beforeStats || h.prog.hasStructure);
+      const isError = i > lastBlank && asError && h.prog !== null && (beforeStats || h.prog.hasStructure);
       const errorClass = isError ? errorClassOfLine(h.line.text) : undefined;
       this.emit(isError ? (errorClass !== undefined ? { kind: 'error', errorClass } : { kind: 'error' }) : { kind: 'unknown' }, h.line, h.prog);
     }

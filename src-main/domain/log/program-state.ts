@@ -13,6 +13,7 @@
  */
 import type { LogRecord } from './records.ts';
 import { matchError } from './error-catalog.ts';
+import { parseKernelDiagnostics, type DiagnosticLine, type KernelDiagnostic } from './kernel-diagnostic.ts';
 
 export type Verdict = 'accepted' | 'rejected' | 'truncated' | 'unknown';
 export type Wrapper = 'raw' | 'libbpf' | 'veristat' | 'cilium';
@@ -25,7 +26,23 @@ export interface ProgramStats {
   peakStates?: number;
   markRead?: number;
   verificationUsec?: number;
+  /** Per-subprogram stack depths: `stack depth A+B` (≤ 7.2), or the subprog lines' `stack` (7.3+). */
   stackDepth?: number[];
+  /** The deepest stack of a call chain: `stack depth max N` (7.3+), `stack depth A+B max N` (7.x). */
+  stackDepthMax?: number;
+  /** `insns processed A+B` (7.x before 7.3): insns_total of the main program and each global subprogram. */
+  insnsTotals?: number[];
+  /** One per `subprog N (name) kind insns_self A insns_total B stack C` line (7.3+), in order. */
+  subprogs?: SubprogStats[];
+}
+
+export interface SubprogStats {
+  index: number;
+  name: string;
+  kind: 'main' | 'global' | 'static';
+  insnsSelf: number;
+  insnsTotal: number;
+  stack: number;
 }
 
 export interface ProgramSummary {
@@ -51,9 +68,17 @@ export interface ProgramSummary {
   logLevel: number | null;
   /** Kernel-version hints from the log's spellings, e.g. "≥6.9 (source annotations with @ file:line)". */
   kernelHints: string[];
+  /** The kernel's own diagnostic blocks (7.3+), in log order; the last is the one that rejected. */
+  kernelDiagnostics: KernelDiagnostic[];
+  /** The loader says the kernel refused the object's BTF: the program was loaded (judged) without it. */
+  btfRefused: boolean;
 }
 
 const MAX_ERROR_CHARS = 64 * 1024;
+/** Subprogram statistics kept per program (a program has at most BPF_MAX_SUBPROGS = 256). */
+const MAX_SUBPROGS = 1024;
+/** Lines of diagnostic blocks kept per program (a block is ~40–300 lines; a leak prints one per reference). */
+const MAX_DIAGNOSTIC_LINES = 20_000;
 const HINT_LINES = 4000;
 
 const HINTS: readonly { re: RegExp; hint: string; kinds: readonly string[] }[] = [
@@ -75,6 +100,10 @@ const HEAD_OK_KINDS = new Set([
   'stats',
   'stats-time',
   'stats-stack',
+  'stats-stack-max',
+  'stats-insns',
+  'stats-subprog',
+  'analysis',
   'error',
   'precision',
 ]);
@@ -93,6 +122,7 @@ export class ProgramState {
   private level4 = false;
   private hints = new Set<string>();
   private hintBudget = HINT_LINES;
+  private diagnosticLines: DiagnosticLine[] = [];
   wrapperVerdict: 'success' | 'failure' | null = null;
   /** Set by wrappers that know lines are missing (cilium `(N line(s) omitted)`, `(truncated)`). */
   wrapperTruncation: 'head' | 'tail' | 'summary-only' | null = null;
@@ -117,6 +147,8 @@ export class ProgramState {
       errno: null,
       logLevel: null,
       kernelHints: [],
+      kernelDiagnostics: [],
+      btfRefused: false,
     };
   }
 
@@ -190,6 +222,31 @@ export class ProgramState {
       case 'stats-stack':
         this.level4 = true;
         s.stats.stackDepth = r.depths;
+        if (r.max !== undefined) s.stats.stackDepthMax = r.max;
+        break;
+      case 'stats-insns':
+        this.level4 = true;
+        s.stats.insnsTotals = r.totals;
+        break;
+      case 'stats-stack-max':
+        this.level4 = true;
+        s.stats.stackDepthMax = r.depth;
+        break;
+      case 'stats-subprog': {
+        this.level4 = true;
+        const subs = (s.stats.subprogs ??= []);
+        if (subs.length < MAX_SUBPROGS) {
+          subs.push({ index: r.index, name: r.name, kind: r.subprogKind, insnsSelf: r.insnsSelf, insnsTotal: r.insnsTotal, stack: r.stack });
+          // 7.3 prints no `stack depth A+B`: the same depths, one per subprogram, from these lines.
+          s.stats.stackDepth = subs.map((x) => x.stack);
+        }
+        break;
+      }
+      case 'analysis':
+        this.level2 = true;
+        break;
+      case 'diagnostic':
+        if (this.diagnosticLines.length < MAX_DIAGNOSTIC_LINES) this.diagnosticLines.push({ line: r.line, text: r.text });
         break;
       default:
         break;
@@ -224,6 +281,8 @@ export class ProgramState {
     const s = this.summary;
     s.error = this.errorParts.length > 0 ? this.errorParts.join('\n') : null;
     s.kernelHints = [...this.hints];
+    s.kernelDiagnostics = parseKernelDiagnostics(this.diagnosticLines);
+    this.diagnosticLines = [];
     const bits = (this.level1 ? 1 : 0) | (this.level2 ? 2 : 0) | (this.level4 ? 4 : 0);
     s.logLevel = bits === 0 ? null : bits | (this.level2 ? 1 : 0);
 

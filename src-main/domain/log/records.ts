@@ -24,11 +24,16 @@ export const RECORD_KINDS = [
   'info', // func 'x' arg0 has btf_id ..., Validating ..., Func#N ... global ...
   'error', // the kernel's error text
   'stats-time', // verification time N usec
-  'stats-stack', // stack depth A+B
+  'stats-stack', // stack depth A+B [max M]
   'stats', // processed N insns (limit ...) ...
   'libbpf', // libbpf: ... (loader debug/warn lines)
   'wrapper', // markers of the tool that printed the log (bpftool, veristat, cilium/ebpf)
   'btf-log', // BTF load log lines inside libbpf's BEGIN/END BTF LOAD LOG
+  'stats-stack-max', // stack depth max N (7.x)
+  'stats-subprog', // subprog N (name) main|global|static insns_self A insns_total B stack C (7.x)
+  'analysis', // 7.x level 2: the analysis before the walk (topo_order, subprog#N listings, stack use/def)
+  'diagnostic', // 7.3: a line of the kernel's diagnostic block (Verification failed: … Suggestion:)
+  'stats-insns', // insns processed A+B (≤ 7.2: main and each global subprogram's insns_total)
 ] as const;
 
 export type RecordKind = (typeof RECORD_KINDS)[number];
@@ -145,6 +150,44 @@ export interface StatsTimeRecord extends Base {
 export interface StatsStackRecord extends Base {
   kind: 'stats-stack';
   depths: number[];
+  /** ` max N` after the depths (7.x before 7.3). */
+  max?: number;
+}
+
+export interface StatsInsnsRecord extends Base {
+  kind: 'stats-insns';
+  totals: number[];
+}
+
+export interface StatsStackMaxRecord extends Base {
+  kind: 'stats-stack-max';
+  depth: number;
+}
+
+export type SubprogKind = 'main' | 'global' | 'static';
+
+export interface StatsSubprogRecord extends Base {
+  kind: 'stats-subprog';
+  index: number;
+  name: string;
+  subprogKind: SubprogKind;
+  insnsSelf: number;
+  insnsTotal: number;
+  stack: number;
+}
+
+export interface AnalysisRecord extends Base {
+  kind: 'analysis';
+  /** Which part of the pre-walk analysis the line belongs to. */
+  section: 'topo-order' | 'analyzing' | 'listing-header' | 'use-def-header' | 'insn';
+  /** The instruction of an `insn` row. */
+  insn?: number;
+}
+
+export interface DiagnosticRecord extends Base {
+  kind: 'diagnostic';
+  /** The block's first line (`Verification failed: …`) or one of the lines after it. */
+  part: 'header' | 'body';
 }
 
 export interface LibbpfRecord extends Base {
@@ -181,6 +224,11 @@ export type LogRecord =
   | StatsRecord
   | StatsTimeRecord
   | StatsStackRecord
+  | StatsStackMaxRecord
+  | StatsInsnsRecord
+  | StatsSubprogRecord
+  | AnalysisRecord
+  | DiagnosticRecord
   | LibbpfRecord
   | WrapperRecord
   | PlainRecord;

@@ -1,6 +1,7 @@
 /**
  * Records ⇄ stored lines: what of a parsed record the store keeps (the kind's code, the
- * instruction, whether the line is notable enough for its own row) and how a stored line becomes
+ * instruction, whether the line is notable enough for its own row: errors, statistics, loader and
+ * wrapper lines, 7.3's diagnostic block lines) and how a stored line becomes
  * the same typed record again (re-read from the exact stored text with the grammar that ingested
  * it, so a stored run answers like a freshly parsed one).
  *
@@ -17,7 +18,9 @@ import { describeWrapperLine, kernelTextOf, matchLibbpf } from './wrappers.ts';
 
 const MAX_UNKNOWN_ROWS = 1000;
 
-const NOTABLE_KINDS = new Set<RecordKind>(['error', 'stats', 'stats-time', 'stats-stack', 'libbpf', 'wrapper', 'info', 'btf-log']);
+const NOTABLE_KINDS = new Set<RecordKind>([
+  'error', 'stats', 'stats-time', 'stats-stack', 'stats-stack-max', 'stats-insns', 'stats-subprog', 'libbpf', 'wrapper', 'info', 'btf-log', 'diagnostic',
+]);
 
 export interface EncodedLine {
   kind: number;
@@ -41,7 +44,7 @@ export class LineEncoder {
 
 const KERNEL_KINDS = new Set<RecordKind>([
   'insn', 'state', 'source', 'branch', 'safe', 'func-info', 'live-regs-header', 'live-regs', 'call-header',
-  'call-state', 'stats', 'stats-time', 'stats-stack',
+  'call-state', 'stats', 'stats-time', 'stats-stack', 'stats-stack-max', 'stats-insns', 'stats-subprog',
 ]);
 
 /** What of a stored line `recordFromStored` needs. */
@@ -65,6 +68,12 @@ export function recordFromStored(l: StoredLineText, program: number): LogRecord 
     const fresh = classifyKernelLine(text);
     return (fresh.kind === 'free' ? { kind: 'unknown', ...base } : { ...fresh, ...base }) as LogRecord;
   }
+  if (kind === 'analysis') {
+    // An analysis row reads as a walk instruction once unpadded (insn ≥ 100): the stored kind decides.
+    const body = classifyKernelLine(l.text);
+    return (body.kind === 'analysis' ? { ...body, ...base } : { kind: 'analysis', section: 'insn', ...base }) as LogRecord;
+  }
+  if (kind === 'diagnostic') return { kind: 'diagnostic', part: /^Verification failed: /.test(l.text) ? 'header' : 'body', ...base };
   if (kind === 'error') {
     const cls = errorClassOfLine(l.text);
     return cls ? { kind: 'error', errorClass: cls, ...base } : { kind: 'error', ...base };

@@ -4,7 +4,12 @@
  *   kptrscope capture <obj.bpf.o>... [--kernel host|<release or Debian kernel package>]...
  *                     [--level 1|2|7] [--db <path>] [--json] [--out <dir>] [--raw-levels <list>]
  *                     [--accel auto|kvm|tcg] [--timeout <sec>] [--transcript]
+ *   kptrscope capture --list-kernels [--json]
  *
+ * `--list-kernels` needs no object: it prints the Debian kernels that can be had (series, flavor,
+ * release, Debian version, suite, the specs that pick each, cached or not) and the cached ones; with
+ * `--json`, `{"kernels":[{package, version, suite, release, series, flavor, releaseCandidate, cached,
+ * pickedBy}], "cached":[{package, version, release, suite}]}`.
  * Contract: `registerCaptureCommand(program, io, setStatus)` adds the command to the `kptrscope`
  * commander program. stdout carries results only: per kernel and object the same run lines as
  * `ingest`, or with `--json` one document of the `ingest --json` shape (`{"runs":[…]}`, one run per
@@ -26,7 +31,7 @@ import {
   type IngestedCapture,
   type KernelCapture,
 } from '../../app/capture.ts';
-import { defaultCacheDir } from '../../capture/kernel-cache.ts';
+import { defaultCacheDir, KernelCache } from '../../capture/kernel-cache.ts';
 import { killAllGuests } from '../../capture/qemu.ts';
 import type { ProgramSummary } from '../../domain/log/program-state.ts';
 
@@ -40,6 +45,7 @@ interface CaptureOpts {
   accel?: string;
   timeout?: string;
   transcript?: boolean;
+  listKernels?: boolean;
 }
 
 class UsageError extends Error {}
@@ -65,8 +71,27 @@ function captureJson(c: IngestedCapture) {
     kfuncs: c.kernel.kfuncs,
     kfuncCount: c.kernel.kfuncCount,
     kfuncsExact: c.kernel.kfuncsExact,
+    loader: c.kernel.loader,
     seconds: c.kernel.seconds,
   };
+}
+
+function listKernels(io: CliIo, json: boolean): number {
+  const cache = new KernelCache(defaultCacheDir(), (m) => io.err(`capture: ${m}\n`));
+  const { kernels, cached } = cache.availableKernels();
+  if (json) {
+    io.out(JSON.stringify({ kernels, cached: cached.map((k) => ({ package: k.package, version: k.version, release: k.release, suite: k.suite ?? null })) }, null, 2) + '\n');
+    return 0;
+  }
+  io.out('series  flavor   release                        debian version            suite              picked by           cached\n');
+  for (const k of kernels) {
+    io.out(
+      `${k.series.padEnd(7)} ${k.flavor.padEnd(8)} ${k.release.padEnd(30)} ${k.version.padEnd(25)} ${(k.suite ?? '').padEnd(18)} ${(k.pickedBy.join(' ') || '-').padEnd(19)} ${k.cached ? 'yes' : ''}\n`,
+    );
+  }
+  io.out(`\n${kernels.length} kernel image(s); --kernel X.Y picks the newest generic one of a series, X.Y-cloud / X.Y-rt a flavor, X.Y-rc a release candidate\n`);
+  io.out(cached.length === 0 ? 'cache: empty\n' : `cache (${defaultCacheDir()}):\n${cached.map((k) => `  ${k.package} ${k.version} → ${k.release}\n`).join('')}`);
+  return 0;
 }
 
 function fmtProgram(p: ProgramSummary): string {
@@ -106,6 +131,18 @@ function parseRawLevels(v: string | undefined): number[] {
 }
 
 async function runCapture(io: CliIo, objects: string[], o: CaptureOpts): Promise<number> {
+  if (o.listKernels) {
+    try {
+      return listKernels(io, Boolean(o.json));
+    } catch (e) {
+      if (isKnownError(e)) {
+        io.err(`kptrscope: ${e.message}\n`);
+        return 1;
+      }
+      throw e;
+    }
+  }
+  if (objects.length === 0) throw new UsageError('capture: give at least one BPF object (or --list-kernels)');
   const level = parseLevel(o.level);
   const rawLevels = parseRawLevels(o.rawLevels);
   const accel = (o.accel ?? 'auto') as AccelChoice;
@@ -199,8 +236,9 @@ export function registerCaptureCommand(program: Command, io: CliIo, setStatus: (
   program
     .command('capture')
     .description('load BPF objects on the running kernel or on Debian kernels under QEMU, and ingest the verifier logs')
-    .argument('<obj...>', 'BPF object files (clang -target bpf)')
-    .option('--kernel <spec>', 'host, a Debian kernel version/release (6.1, 6.12, 6.1.0-56-amd64) or a linux-image-… package (repeatable; default host)', collect)
+    .argument('[obj...]', 'BPF object files (clang -target bpf)')
+    .option('--kernel <spec>', 'host, a Debian kernel version (6.1, 7.3), flavor (7.3-cloud), release candidate (7.3-rc7), release (7.3.4+deb13-cloud-amd64) or linux-image-… package (repeatable; default host)', collect)
+    .option('--list-kernels', 'list the Debian kernels that can be captured on (and the cached ones); no object needed')
     .option('--level <n>', 'verifier log level: 7 = bpftool -d (1|2|4, default), 1 or 2 = the bundled libbpf loader')
     .option('--db <path>', `database file (default: ${defaultStoreLocation()})`)
     .option('--json', 'print one JSON document on stdout (the ingest --json shape, one run per kernel per object)')
