@@ -7,3 +7,4 @@ ALTER TABLE programs ADD COLUMN subprogs TEXT;                -- JSON [{index,na
 ALTER TABLE programs ADD COLUMN insns_totals TEXT;            -- JSON [main, each global subprog] (7.x before 7.3)
 ALTER TABLE programs ADD COLUMN kernel_diagnostics TEXT NOT NULL DEFAULT '[]'; -- JSON, see domain/log/kernel-diagnostic.ts
 ALTER TABLE programs ADD COLUMN btf_refused INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE programs ADD COLUMN section TEXT;                 -- the program's ELF section, when the loader named it

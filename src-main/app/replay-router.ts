@@ -16,15 +16,18 @@ export type PlainReplayResult = Omit<ReplayResult, 'stateAt'>;
 export interface RouterOptions {
   btf: BtfSummary | null;
   kernelProfile: string;
+  /** The profile was not asked for and the log's kernel is unknown: the log's own spellings cap it. */
+  profileIsDefault?: boolean;
   logKernel?: string;
 }
 
 export class ReplayRouter {
   private readonly programs: ReplayByProgram;
 
-  constructor(opts: RouterOptions, onResult: (programIdx: number, result: PlainReplayResult) => void) {
+  /** `sectionOf` tells each program's ELF section (the parser knows it when the program starts). */
+  constructor(opts: RouterOptions, onResult: (programIdx: number, result: PlainReplayResult) => void, sectionOf?: (programIdx: number) => string | null) {
     this.programs = new ReplayByProgram(
-      { kernelProfile: opts.kernelProfile, ...(opts.btf ? { btf: opts.btf } : {}), ...(opts.logKernel ? { logKernel: opts.logKernel } : {}) },
+      { kernelProfile: opts.kernelProfile, profileIsDefault: opts.profileIsDefault ?? false, ...(opts.btf ? { btf: opts.btf } : {}), ...(opts.logKernel ? { logKernel: opts.logKernel } : {}), ...(sectionOf ? { sectionOf } : {}) },
       (idx, result) => {
         const { stateAt: _unused, ...plain } = result;
         void _unused;

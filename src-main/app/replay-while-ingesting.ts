@@ -29,8 +29,8 @@ export interface ReplaySetup {
 /** What the replays of an ingest use: the same choice as a later replay of the stored run (by stored id, not by --btf order). */
 export async function replaySetup(w: StoreWriter, stored: StoredBtf[], kernel: string | null, kernelProfile: string | undefined): Promise<ReplaySetup> {
   const btf = await w.programBtf({ btfIds: stored.map((b) => b.id) });
-  const router: RouterOptions = { btf: btf?.summary ?? null, kernelProfile: profileForRun(kernel, kernelProfile) };
   const logKernel = logKernelOf(kernel);
+  const router: RouterOptions = { btf: btf?.summary ?? null, kernelProfile: profileForRun(kernel, kernelProfile), profileIsDefault: kernelProfile === undefined && logKernel === undefined };
   if (logKernel) router.logKernel = logKernel;
   return { router, btfId: btf?.id ?? null };
 }
@@ -77,7 +77,18 @@ export class InlineReplays {
 
   constructor(w: StoreWriter, setup: ReplaySetup) {
     this.saves = new ReplaySaves(w, setup);
-    this.router = new ReplayRouter(setup.router, (idx, plain) => this.saves.save(this.runId, idx, plain));
+    this.router = new ReplayRouter(
+      setup.router,
+      (idx, plain) => this.saves.save(this.runId, idx, plain),
+      (idx) => this.sectionOf?.(idx) ?? null,
+    );
+  }
+
+  private sectionOf: ((idx: number) => string | null) | undefined;
+
+  /** Where the programs' ELF sections are known (the ingest's parser). */
+  sections(fn: (idx: number) => string | null): void {
+    this.sectionOf = fn;
   }
 
   begin(runId: number): void {

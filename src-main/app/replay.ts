@@ -79,9 +79,21 @@ export function logKernelOf(kernel: string | null): string | undefined {
 }
 
 /** Replay one stored program (its records re-read from the store). */
-async function replayStored(r: StoreReader, runId: number, p: ProgramSummary, ctx: { profile: string; btf: Awaited<ReturnType<StoreReader['programBtf']>>; logKernel: string | undefined }): Promise<ReplayResult> {
+async function replayStored(
+  r: StoreReader,
+  runId: number,
+  p: ProgramSummary,
+  ctx: { profile: string; btf: Awaited<ReturnType<StoreReader['programBtf']>>; logKernel: string | undefined; profileIsDefault: boolean },
+): Promise<ReplayResult> {
   if (p.lines === 0) return neverVerified(p, ctx.profile);
-  const rp = new Replayer({ name: p.name, kernelProfile: ctx.profile, ...(ctx.btf ? { btf: ctx.btf.summary } : {}), ...(ctx.logKernel ? { logKernel: ctx.logKernel } : {}) });
+  const rp = new Replayer({
+    name: p.name,
+    kernelProfile: ctx.profile,
+    profileIsDefault: ctx.profileIsDefault,
+    section: p.section,
+    ...(ctx.btf ? { btf: ctx.btf.summary } : {}),
+    ...(ctx.logKernel ? { logKernel: ctx.logKernel } : {}),
+  });
   for await (const batch of r.readLines(runId, p.firstLine, p.lastLine - p.firstLine + 1)) {
     for (const l of batch) rp.push(recordFromStored(l, p.index));
   }
@@ -106,7 +118,7 @@ export async function replayRunIn(w: StoreWriter, runId: number, opts: { kernelP
   const profile = profileForRun(run.kernel, opts.kernelProfile);
   const programs = (await w.getPrograms(runId)).filter((p) => !opts.programs || opts.programs.includes(p.index));
   const btf = await w.programBtf({ runId });
-  const ctx = { profile, btf, logKernel: logKernelOf(run.kernel) };
+  const ctx = { profile, btf, logKernel: logKernelOf(run.kernel), profileIsDefault: opts.kernelProfile === undefined && logKernelOf(run.kernel) === undefined };
   const out: ProgramReplay[] = [];
   for (const p of programs) {
     const key = { runId, programIdx: p.index, kernelProfile: profile };

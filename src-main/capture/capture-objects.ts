@@ -107,7 +107,7 @@ export function loaderInfoOf(versionText: string, userland: LoaderInfo['userland
 }
 
 function hostLibbpfVersion(): string | undefined {
-  const r = spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'libbpf1'], { encoding: 'utf8' });
+  const r = spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'libbpf-dev'], { encoding: 'utf8' });
   return r.status === 0 && r.stdout ? r.stdout.replace(/^\d+:/, '').replace(/-.*$/, '') : undefined;
 }
 
@@ -166,7 +166,7 @@ export async function captureObjects(req: CaptureRequest): Promise<KernelCapture
     names.set(n, o);
   }
   const kernels = req.kernels.length > 0 ? req.kernels : ['host'];
-  for (const k of kernels) if (!isKernelSpec(k)) throw new CaptureError(`--kernel ${k}: expected host, a version (6.1, 6.12), a release (6.1.0-56-amd64) or a linux-image-… package`);
+  for (const k of kernels) if (!isKernelSpec(k)) throw new CaptureError(`--kernel ${k}: expected host, a version (6.1, 7.3), a flavor (7.3-cloud), a release candidate (7.3-rc7), a release (6.1.0-56-amd64, 7.3.4+deb13-cloud-amd64) or a linux-image-… package`);
   const ctx: Ctx = { req: { ...req, objects }, cacheDir: req.cacheDir ?? defaultCacheDir(), progress: req.progress ?? (() => {}) };
   const out: KernelCapture[] = [];
   for (const spec of kernels) {

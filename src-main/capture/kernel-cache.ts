@@ -202,7 +202,8 @@ export function availableKernels(packages: PackageVersion[], cachedPackages: Set
   const out: AvailableKernel[] = [];
   for (const p of packages) {
     const k = kernelImageOf(p.name);
-    if (!k) continue;
+    // A series name (6.12-amd64) is a release candidate in experimental, else a meta package.
+    if (!k || (!/^\d+\.\d+\.\d+/.test(k.release) && !isReleaseCandidate(p.version))) continue;
     out.push({ package: p.name, version: p.version, suite: p.suite ?? null, release: k.release, series: k.series, flavor: k.flavor, releaseCandidate: isReleaseCandidate(p.version), cached: cachedPackages.has(p.name), pickedBy: [] });
   }
   const series = [...new Set(out.map((k) => k.series))];
@@ -272,9 +273,9 @@ export class KernelCache {
     const a = this.aptDir;
     return [
       '-o', `Dir::Etc::sourcelist=${join(a, 'sources.list')}`,
-      '-o', 'Dir::Etc::sourceparts=-',
+      '-o', `Dir::Etc::sourceparts=${join(a, 'sources.list.d')}`,
       '-o', `Dir::Etc::preferences=${join(a, 'preferences')}`,
-      '-o', 'Dir::Etc::preferencesparts=-',
+      '-o', `Dir::Etc::preferencesparts=${join(a, 'preferences.d')}`,
       '-o', `Dir::State=${join(a, 'state')}`,
       '-o', `Dir::State::Lists=${join(a, 'lists')}`,
       '-o', `Dir::State::status=${join(a, 'status')}`,
@@ -293,7 +294,7 @@ export class KernelCache {
     }
     const mirror = process.env.KPTRSCOPE_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
     const security = process.env.KPTRSCOPE_DEBIAN_SECURITY ?? 'http://deb.debian.org/debian-security';
-    for (const d of ['lists/partial', 'cache/archives/partial', 'state', 'download']) mkdirSync(join(this.aptDir, d), { recursive: true });
+    for (const d of ['lists/partial', 'cache/archives/partial', 'state', 'download', 'sources.list.d', 'preferences.d']) mkdirSync(join(this.aptDir, d), { recursive: true });
     const sources = SUITES.map(([kind, suite]) => `deb [signed-by=${KEYRING}] ${kind === 'security' ? security : mirror} ${suite} main`).join('\n') + '\n';
     writeFileSync(join(this.aptDir, 'sources.list'), sources);
     if (!existsSync(join(this.aptDir, 'status'))) writeFileSync(join(this.aptDir, 'status'), '');
@@ -507,7 +508,7 @@ export class KernelCache {
 /** The line of apt's stderr that says what went wrong: an error before any warning. */
 function aptProblem(stderr: string | null | undefined, status: number | null): string {
   const lines = `${stderr ?? ''}`.trim().split('\n');
-  return lines.find((l) => /^(E|Err):/.test(l)) ?? lines.find((l) => /^W:/.test(l) && !/Unable to read \/etc\/apt\/-/.test(l)) ?? `exit ${status}`;
+  return lines.find((l) => /^(E|Err):/.test(l)) ?? lines.find((l) => /^W:/.test(l)) ?? `exit ${status}`;
 }
 
 /** `apt-cache madison` output → packages with versions and suites (pure). */
@@ -532,9 +533,13 @@ export function kernelPartsFromDepends(showText: string, release: string): strin
     if (!m || m[3] !== release) continue;
     parts.push(m[4] ? `${m[1]}=${m[4]}` : (m[1] as string));
   }
+  // Only a split kernel (6.19 on) needs its parts: an older image holds its own files, even when it
+  // names a linux-base-REL (6.18.15 does, and no suite carries it).
+  const signed = parts.filter((p) => p.startsWith('linux-binary-') && !p.startsWith('linux-binary-unsigned-'));
+  const unsigned = parts.filter((p) => p.startsWith('linux-binary-unsigned-'));
+  if (signed.length === 0 && unsigned.length === 0) return [];
   // The signed binary when both are named (they hold the same kernel).
-  if (parts.some((p) => p.startsWith('linux-binary-')) ) return parts.filter((p) => !p.startsWith('linux-binary-unsigned-'));
-  return parts;
+  return parts.filter((p) => !p.startsWith('linux-binary') || (signed.length > 0 ? signed.includes(p) : unsigned.includes(p)));
 }
 
 interface KernelFiles {

@@ -40,13 +40,14 @@ export interface ProgramRow {
   insns_totals?: string | null;
   kernel_diagnostics?: string;
   btf_refused?: number;
+  section?: string | null;
 }
 
 export const PROGRAM_COLUMNS = [
   'run_id', 'idx', 'name', 'wrapper', 'verdict', 'truncation', 'error', 'error_classes', 'fail_insn', 'fail_line',
   'insns_processed', 'insn_limit', 'max_states_per_insn', 'total_states', 'peak_states', 'mark_read', 'verification_usec',
   'stack_depth', 'first_line', 'last_line', 'line_count', 'unknown_lines', 'loader_error', 'errno', 'log_level', 'kernel_hints',
-  'stack_depth_max', 'subprogs', 'insns_totals', 'kernel_diagnostics', 'btf_refused',
+  'stack_depth_max', 'subprogs', 'insns_totals', 'kernel_diagnostics', 'btf_refused', 'section',
 ] as const;
 
 export function programRowValues(runId: number, p: ProgramSummary): (string | number | null)[] {
@@ -83,6 +84,7 @@ export function programRowValues(runId: number, p: ProgramSummary): (string | nu
     st.insnsTotals ? JSON.stringify(st.insnsTotals) : null,
     JSON.stringify(p.kernelDiagnostics),
     p.btfRefused ? 1 : 0,
+    p.section,
   ];
 }
 
@@ -120,5 +122,6 @@ export function programRowToSummary(r: ProgramRow): ProgramSummary {
     kernelHints: JSON.parse(r.kernel_hints) as string[],
     kernelDiagnostics: r.kernel_diagnostics ? (JSON.parse(r.kernel_diagnostics) as KernelDiagnostic[]) : [],
     btfRefused: r.btf_refused === 1,
+    section: r.section ?? null,
   };
 }

@@ -26,6 +26,14 @@ describe('kptrscope capture: errors', () => {
     for (const o of ['--kernel', '--level', '--db', '--json', '--out', '--raw-levels', '--accel', '--timeout']) expect(r.stdout).toContain(o);
   });
 
+  it('no object and no --list-kernels is a usage error that points to --list-kernels', () => {
+    const r = kptrscope(['capture', '--db', join(tmp, 'a.db')], env);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(oneLine(r.stderr)).toBe('kptrscope: capture: give at least one BPF object (or --list-kernels)');
+    expect(kptrscope(['capture', '--help']).stdout).toContain('--list-kernels');
+  });
+
   it('--level other than 1, 2, 7 is a usage error', () => {
     const r = kptrscope(['capture', OBJ, '--level', '3', '--db', join(tmp, 'a.db')], env);
     expect(r.status).toBe(2);
@@ -49,7 +57,7 @@ describe('kptrscope capture: errors', () => {
   it('a bad --kernel spec says what is expected', () => {
     const r = kptrscope(['capture', OBJ, '--kernel', 'latest', '--db', join(tmp, 'a.db')], env);
     expect(r.status).toBe(1);
-    expect(oneLine(r.stderr)).toBe('kptrscope: --kernel latest: expected host, a version (6.1, 6.12), a release (6.1.0-56-amd64) or a linux-image-… package');
+    expect(oneLine(r.stderr)).toBe('kptrscope: --kernel latest: expected host, a version (6.1, 7.3), a flavor (7.3-cloud), a release candidate (7.3-rc7), a release (6.1.0-56-amd64, 7.3.4+deb13-cloud-amd64) or a linux-image-… package');
   });
 
   it('two objects with the same program name are refused', () => {

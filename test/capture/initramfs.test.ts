@@ -1,6 +1,7 @@
 // The guest's initramfs and init script, without booting anything: the cpio writer (read back), the
-// plan → /init script, the two archive parts, and the serial protocol run by a real shell on this
-// machine and read back by the demultiplexer.
+// plan → /init script (also with a guest userland of its own), which kernels get that userland, what
+// `bpftool version` says about the loader, the two archive parts, and the serial protocol run by a
+// real shell on this machine and read back by the demultiplexer.
 import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,8 @@ import { guestPlan, initScript, objectName, protocolShell, safeFileName, GUEST_B
 import { baseEntries, runEntries, treeEntries, baseDigest, type BaseTools } from '../../src-main/capture/initramfs.ts';
 import { demuxTranscript } from '../../src-main/capture/serial-demux.ts';
 import { qemuArgs } from '../../src-main/capture/qemu.ts';
+import { GUEST_USERLAND_BPFTOOL, GUEST_USERLAND_ROOT, needsNewUserland, runner } from '../../src-main/capture/guest-userland.ts';
+import { loaderInfoOf } from '../../src-main/capture/capture-objects.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const tmp = tempDir('kptrscope-capture-');
@@ -106,6 +109,76 @@ describe('guest plan and /init', () => {
     const p = join(tmp, 'init.sh');
     writeFileSync(p, initScript(plan));
     execFileSync('sh', ['-n', p]);
+  });
+});
+
+describe('guest userland (trixie-backports bpftool for kernels after 6.12)', () => {
+  const userland = { runWith: runner(), bpftool: GUEST_USERLAND_BPFTOOL };
+  const LD = `${GUEST_USERLAND_ROOT}/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2`;
+
+  it("the runner is the userland's own loader with its library dir", () => {
+    expect(runner()).toBe(`${LD} --library-path ${GUEST_USERLAND_ROOT}/usr/lib/x86_64-linux-gnu`);
+    expect(GUEST_USERLAND_BPFTOOL).toBe(`${GUEST_USERLAND_ROOT}/usr/sbin/bpftool`);
+  });
+
+  it('a plan with a userland runs bpftool, the loader and the raw loader through the runner', () => {
+    const plan = guestPlan(['/x/leak_obj.bpf.o'], { level: 7, rawLevels: [2], sendVmlinuxBtf: true, watchdogSec: 330, userland });
+    expect(plan.userland).toEqual(userland);
+    const s = initScript(plan);
+    expect(s).toContain(`${runner()} ${GUEST_USERLAND_BPFTOOL} version > /tmp/bpftool-version 2>&1`);
+    expect(s).toContain(`(cd /objs/o0 && ${runner()} ${GUEST_USERLAND_BPFTOOL} -d prog loadall leak_obj.bpf.o /sys/fs/bpf/p0) > /tmp/s0.out 2>&1`);
+    expect(s).toContain(`(cd /objs/o0 && ${runner()} ${GUEST_RAW_LOADER} leak_obj.bpf.o --raw --level 2) > /tmp/s1.out 2> /tmp/s1.err`);
+    const l1 = initScript(guestPlan(['a.bpf.o'], { level: 1, sendVmlinuxBtf: false, watchdogSec: 60, userland }));
+    expect(l1).toContain(`(cd /objs/o0 && ${runner()} ${GUEST_LOADER} a.bpf.o 1) > /tmp/s0.out 2>&1`);
+    // No tool runs bare (with this machine's loader), and the host bpftool is never named.
+    for (const script of [s, l1]) {
+      expect(script.split(GUEST_USERLAND_BPFTOOL).join('')).not.toContain(GUEST_BPFTOOL);
+      let runs = 0;
+      for (const tool of [GUEST_USERLAND_BPFTOOL, GUEST_LOADER, GUEST_RAW_LOADER]) {
+        for (const m of script.matchAll(new RegExp(`(\\S+) ${tool.replace(/[.+]/g, '\\$&')}`, 'g'))) {
+          expect(m[1]).toBe(`${GUEST_USERLAND_ROOT}/usr/lib/x86_64-linux-gnu`);
+          runs++;
+        }
+      }
+      expect(runs).toBe(script === s ? 3 : 2); // version + each step
+    }
+    const p = join(tmp, 'init-userland.sh');
+    writeFileSync(p, s);
+    execFileSync('sh', ['-n', p]);
+  });
+
+  it('a plan without one runs the tools directly', () => {
+    const s = initScript(guestPlan(['a.bpf.o'], { level: 7, sendVmlinuxBtf: false, watchdogSec: 60 }));
+    expect(s).toContain(`\n${GUEST_BPFTOOL} version > /tmp/bpftool-version 2>&1\n`);
+    expect(s).not.toContain('--library-path');
+    expect(s).not.toContain(GUEST_USERLAND_ROOT);
+  });
+
+  it('needsNewUserland: not up to 6.12, yes from 6.13 on; KPTRSCOPE_GUEST_USERLAND overrides', () => {
+    for (const r of ['6.1.0-57-amd64', '6.1.0-57-cloud-amd64', '6.12.118+deb13-amd64', '6.12.117+deb12-cloud-amd64']) expect(needsNewUserland(r, {}), r).toBe(false);
+    for (const r of ['6.13.7-amd64', '6.18.15+deb13-amd64', '7.2.13+deb14-amd64', '7.3.4+deb13-cloud-amd64', '7.3-cloud-amd64']) expect(needsNewUserland(r, {}), r).toBe(true);
+    expect(needsNewUserland('7.3.4+deb13-cloud-amd64', { KPTRSCOPE_GUEST_USERLAND: 'host' })).toBe(false);
+    expect(needsNewUserland('6.1.0-57-amd64', { KPTRSCOPE_GUEST_USERLAND: 'trixie' })).toBe(true);
+    expect(needsNewUserland('6.12.118+deb13-amd64', { KPTRSCOPE_GUEST_USERLAND: 'something-else' })).toBe(false);
+  });
+
+  it("loaderInfoOf reads real `bpftool version` text (trixie-backports' and bookworm's)", () => {
+    // <userland>/ld-linux-x86-64.so.2 --library-path <userland>/usr/lib/x86_64-linux-gnu <userland>/usr/sbin/bpftool version
+    // (bpftool 7.8.0+7.3.4-1~bpo13+1; libbpf1 1:1.5.0-3 is what the bundled loaders get)
+    expect(loaderInfoOf('bpftool v7.8.0\nusing libbpf v1.8\nfeatures: crypto\n', 'trixie-backports', '1.5.0')).toEqual({
+      bpftool: 'v7.8.0',
+      libbpf: 'v1.8',
+      userland: 'trixie-backports',
+      loaderLibbpf: '1.5.0',
+    });
+    // bookworm's bpftool 7.1.0+6.1.192-3
+    expect(loaderInfoOf('bpftool v7.1.0\nusing libbpf v1.1\nfeatures: libbpf_strict\n', 'host')).toEqual({ bpftool: 'v7.1.0', libbpf: 'v1.1', userland: 'host' });
+    // A bpftool that did not run (a loader error instead of its version) leaves both empty.
+    expect(loaderInfoOf('/opt/kptrscope-userland/usr/sbin/bpftool: error while loading shared libraries: libelf.so.1: cannot open shared object file\n', 'trixie-backports')).toEqual({
+      bpftool: '',
+      libbpf: '',
+      userland: 'trixie-backports',
+    });
   });
 });
 

@@ -113,6 +113,7 @@ describe('cached state parser', () => {
 
 describe('copy-on-write branch states', () => {
   const ck: Checker = {
+    evidence: { refObjIdSpelled: true, since71: false },
     divergence: () => undefined,
     bind: () => true,
     bindType: () => undefined,

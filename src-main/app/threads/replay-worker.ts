@@ -14,7 +14,11 @@ import { ReplayRouter, type RouterOptions } from '../replay-router.ts';
 
 const port = parentPort;
 if (!port) throw new Error('replay-worker must run in a worker thread');
-const router = new ReplayRouter(workerData.router as RouterOptions, (idx, result) => port.postMessage({ type: 'program', idx, result }));
+const router = new ReplayRouter(
+  workerData.router as RouterOptions,
+  (idx, result) => port.postMessage({ type: 'program', idx, result }),
+  (idx) => parser.sectionOf(idx),
+);
 const parser = new LogParser({ record: (rec) => router.record(rec), program: () => undefined }, { maxPrograms: maxProgramsPerFile() });
 const splitter = new LineSplitter((l) => parser.push(l));
 

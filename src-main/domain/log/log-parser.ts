@@ -254,6 +254,11 @@ export class LogParser {
     this.kernelLineBody(line, body, prog);
   }
 
+  /** The ELF section libbpf named for program `idx` (known from the program's first record on). */
+  sectionOf(idx: number): string | null {
+    return this.programs[idx]?.summary.section ?? null;
+  }
+
   finish(): ParseTotals {
     this.endOpenSection();
     this.flushHeld(true);
@@ -322,8 +327,11 @@ export class LogParser {
       default: {
         if (lb.progName !== undefined) this.lastMentionedProg = lb.progName;
         // Functions in `.text` are subprograms, loaded with the programs that call them.
-        const found = /^sec '(?!\.text')[^']*': found program '([^']+)'/.exec(lb.message);
-        if (found) this.foundPrograms.push(found[1] as string);
+        const found = /^sec '(?!\.text')([^']*)': found program '([^']+)'/.exec(lb.message);
+        if (found) {
+          this.foundPrograms.push(found[2] as string);
+          this.sectionByName.set(found[2] as string, found[1] as string);
+        }
         else if (/not found|failed|error|invalid|unsupported|cannot|can't/i.test(lb.message)) this.lastLoaderProblem = lb.message;
         this.emitLibbpf(line, lb, null);
       }
@@ -333,6 +341,8 @@ export class LogParser {
   private lastMentionedProg: string | undefined;
   /** Programs libbpf reported finding in the object (`sec '…': found program 'NAME'`), in order. */
   private foundPrograms: string[] = [];
+  /** The ELF section of each program libbpf found (its program type: prog-types.ts). */
+  private sectionByName = new Map<string, string>();
   /** The last libbpf line that reads like a problem, the reason for an object that failed to load. */
   private lastLoaderProblem: string | undefined;
 
@@ -350,6 +360,7 @@ export class LogParser {
     let unique = name;
     for (let i = 2; this.byName.has(unique); i++) unique = `${name}#${i}`;
     const p = new ProgramState(this.programs.length, unique, wrapper, firstLine);
+    p.summary.section = this.sectionByName.get(name) ?? null;
     this.programs.push(p);
     this.byName.set(unique, p);
     this.latestByName.set(name, p);

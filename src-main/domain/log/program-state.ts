@@ -72,6 +72,8 @@ export interface ProgramSummary {
   kernelDiagnostics: KernelDiagnostic[];
   /** The loader says the kernel refused the object's BTF: the program was loaded (judged) without it. */
   btfRefused: boolean;
+  /** The program's ELF section when the loader named it (`tp_btf/task_newtask`): its program type. */
+  section: string | null;
 }
 
 const MAX_ERROR_CHARS = 64 * 1024;
@@ -149,6 +151,7 @@ export class ProgramState {
       kernelHints: [],
       kernelDiagnostics: [],
       btfRefused: false,
+      section: null,
     };
   }
 

@@ -202,6 +202,10 @@ const LINE_BREAKS = /[\n\r\u2028\u2029]/;
 
 /** Parse a state text (see module comment). With `cache`, equal value texts share one parsed value. */
 export function parseState(text: string, cache?: ValueCache): ParsedState {
+  return referencesById(parseItems(text, cache));
+}
+
+function parseItems(text: string, cache?: ValueCache): ParsedState {
   const state: ParsedState = { regs: [], stack: [], cb: false, asyncCb: false, unparsed: [] };
   const t = text.trim();
   if (LINE_BREAKS.test(t)) return parseItemsSlow(state, t, cache);
@@ -235,6 +239,43 @@ function parseItemsSlow(state: ParsedState, t: string, cache: ValueCache | undef
       if (m[2]) e.live = m[2];
       state.stack.push(e);
     } else otherItem(state, item);
+  }
+  return state;
+}
+
+/** Base types that carry an `id` without being a reference: map values (the id of a held lock, or of
+ * a lookup), contexts, packets, scalars, stack pointers. */
+const NOT_REFERENCED = /^(?:map_value|map_ptr|map_key|ctx|pkt|pkt_meta|pkt_end|flow_keys|scalar|fp|func|insn|buf|dynptr_ptr)$/;
+
+/**
+ * Linux 7.x prints no `ref_obj_id=`: a pointer holds reference N when it prints `id=N` and N is in
+ * the state's `refs=` (log.c; `refs=` also lists lock and IRQ ids, which no such pointer carries).
+ * The value then gets `refObjId = N`, as 6.x printed it, so every reader sees one spelling. Values
+ * are shared through the parse cache, so a changed value is a copy.
+ */
+function referencesById(state: ParsedState): ParsedState {
+  const refs = state.refs;
+  if (!refs || refs.length === 0) return state;
+  return withReferencesById(state, refs);
+}
+
+/** The state with every pointer whose `id=` is one of `refs` read as holding that reference (a copy
+ * of each changed value). Also used with the model's own reference ids when the kernel hid `refs=`. */
+export function withReferencesById(state: ParsedState, refs: readonly number[]): ParsedState {
+  const adopt = (v: RegValue): RegValue | null => {
+    if (v.kind !== 'typed' || v.attrs.refObjId !== undefined || v.attrs.id === undefined || v.attrs.nonOwnRef) return null;
+    if (NOT_REFERENCED.test(v.base) || !refs.includes(v.attrs.id)) return null;
+    return { ...v, attrs: { ...v.attrs, refObjId: v.attrs.id, refFromId: true } };
+  };
+  for (const r of state.regs) {
+    const v = adopt(r.value);
+    if (v) r.value = v;
+  }
+  for (const sl of state.stack) {
+    const sp = sl.value.kind === 'slot' ? sl.value.spilled : undefined;
+    const v = sp ? adopt(sp) : adopt(sl.value);
+    if (!v) continue;
+    sl.value = sl.value.kind === 'slot' ? { ...sl.value, spilled: v } : v;
   }
   return state;
 }

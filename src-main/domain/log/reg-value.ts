@@ -5,8 +5,8 @@
  *
  * Contract: `parseValue(raw)` / `parseSlotValue(raw)` never throw: anything unreadable is
  * `unparsed`, and the raw text is always kept. Linear time on any input (hostile nesting is cut at
- * MAX_SLOT_NESTING). Covers kernels 5.10–6.18 spellings (`inv`, short and long attribute names,
- * `=`-chained bounds, hex numbers).
+ * MAX_SLOT_NESTING). Covers kernels 5.10–7.3 spellings (`inv`, short and long attribute names,
+ * `=`-chained bounds, hex numbers; 7.x `imm=` fixed offsets and `parent_id=`).
  */
 
 export interface RegValueScalarConst {
@@ -27,8 +27,15 @@ export interface PtrAttrs {
   id?: number;
   /** Linked-scalar delta for `id=3+4` (6.10+). */
   idDelta?: number;
+  /** The reference the pointer holds: `ref_obj_id=` (≤ 6.x), or its `id=` when the state's `refs=`
+   * lists it (7.x; set by reg-state.ts). */
   refObjId?: number;
+  /** Set when `refObjId` was read from `id=` and the state's `refs=` (7.x), not printed. */
+  refFromId?: boolean;
+  /** `parent_id=` (7.x): the reference this pointer was derived from. */
+  parentId?: number;
   nonOwnRef?: boolean;
+  /** Fixed byte offset of a pointer: `off=` plus a constant `imm=` (7.x prints only `imm=`). */
   off?: number;
   map?: string;
   ks?: number;
@@ -144,6 +151,12 @@ export function parseAttrs(inner: string): PtrAttrs {
         case 'ref_obj_id': {
           const n = parseIntAttr(value);
           if (n !== undefined) attrs.refObjId = n;
+          else attrs.other[key] = value;
+          break;
+        }
+        case 'parent_id': {
+          const n = parseIntAttr(value);
+          if (n !== undefined) attrs.parentId = n;
           else attrs.other[key] = value;
           break;
         }
@@ -371,7 +384,15 @@ function parseLeaf(raw: string): RegValue {
   const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:\((.*)\))?$/.exec(text);
   if (!m || m[1] === undefined) return { kind: 'unparsed', raw };
   const typeText = m[1];
-  return { kind: 'typed', type: typeText, ...parseTypeName(typeText), precise, attrs: parseAttrs(m[2] ?? ''), raw };
+  const named = parseTypeName(typeText);
+  const attrs = parseAttrs(m[2] ?? '');
+  if (named.base !== 'scalar' && attrs.imm !== undefined) {
+    // A pointer's constant offset: 7.x prints its fixed offset as `imm=` (it lives in var_off), 6.x
+    // printed `off=` plus `imm=` for a constant var_off; the byte offset is their sum either way.
+    const imm = parseIntAttr(attrs.imm);
+    if (imm !== undefined) attrs.off = (attrs.off ?? 0) + imm;
+  }
+  return { kind: 'typed', type: typeText, ...named, precise, attrs, raw };
 }
 
 /** A stack slot's value: 8 slot-type characters are bytes (`00000000` is not the number 0). */

@@ -28,7 +28,7 @@ export function execCall(api: ModelApi, rules: RuleRegistry, s: PathState, name:
   const call: CallInfo = { name, num, args };
   let r0: MReg | undefined;
   const info = isHelper ? undefined : rules.kfuncInfo(name);
-  if (s.lock && !callableUnderLock(name)) {
+  if (s.lock && !callableUnderLock(name, { isHelper, spinlockSafeFlag: rules.definesFlag('KF_SPINLOCK_SAFE'), spinlockSafe: info?.flags.spinlockSafe })) {
     api.finding('call-while-locked', [], `${name} is called at insn ${api.insn} while ${s.lock.name} is held: only bpf_spin_unlock and the list/rbtree kfuncs may be called inside a bpf_spin_lock-ed region (function calls are not allowed while holding a lock)`);
   } else if (info === undefined || checkTrustedArgs(api, info, call)) {
     if (rule) r0 = rule.apply(api, call);

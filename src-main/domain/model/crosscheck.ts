@@ -12,7 +12,7 @@
  * is suppressed while the first table entry is an id-0 lock (≥ 6.13) — the model predicts that
  * from its own table instead of reading "no refs".
  */
-import type { ParsedState, RegEntry, RegValue, RegValueTyped, SlotEntry } from '../log/reg-state.ts';
+import { withReferencesById, type ParsedState, type RegEntry, type RegValue, type RegValueTyped, type SlotEntry } from '../log/reg-state.ts';
 import { newFrame, printedRefs, regName, slotName, type Frame, type PathState, type RefEntry } from './path-state.ts';
 import {
   describeOwnership,
@@ -35,6 +35,12 @@ export interface Checker {
   /** An object first seen in a printed state (no model history). */
   snapshotObject(ref: number | undefined, type: string): number;
   refOfObj(obj: number): number | undefined;
+  /** The log's kernel (≥ 7.1) leaves dead registers out of a branch's printed state: a register the
+   * model still holds that is not printed there was cleared, not lost. */
+  deadRegsUnprinted?: boolean;
+  /** What the log's spellings say about its kernel; `refObjIdSpelled` is set once a value printed
+   * `ref_obj_id=` (≤ 7.1): an `id=` alone then never means a reference. */
+  evidence: { refObjIdSpelled: boolean; since71: boolean };
 }
 
 function same(a: KernelOwnership, b: KernelOwnership): boolean {
@@ -128,6 +134,22 @@ function sortedKey(l: number[] | undefined): string {
   return l === undefined ? '' : [...l].sort((a, b) => a - b).join(',');
 }
 
+function pendingId(mr: MReg | undefined, kv: RegValue, ids: number[]): void {
+  const t = typedOf(kv);
+  if (mr?.own === 'own' && mr.ref === undefined && t?.attrs.id !== undefined && t.attrs.refObjId === undefined && !t.attrs.nonOwnRef) ids.push(t.attrs.id);
+}
+
+/** Spellings that tell the kernel: `ref_obj_id=` (≤ 7.1), a pointer's `imm=` without `off=` (≥ 7.1). */
+function noteSpellings(p: ParsedState, ev: { refObjIdSpelled: boolean; since71: boolean }): void {
+  const note = (v: RegValue | undefined) => {
+    if (v?.kind !== 'typed' || v.base === 'scalar') return;
+    if (v.attrs.refObjId !== undefined && !v.attrs.refFromId) ev.refObjIdSpelled = true;
+    if (v.attrs.imm !== undefined && !/[(,]off=/.test(v.raw)) ev.since71 = true;
+  };
+  for (const e of p.regs) note(e.value);
+  for (const e of p.stack) note(e.value.kind === 'slot' ? e.value.spilled : e.value);
+}
+
 /** Whether `printedRefs(s)` and `kernel` are equal lists (then their sorted keys are equal too). */
 function refsInOrder(s: PathState, kernel: number[] | undefined): boolean {
   const refs = s.refs;
@@ -173,7 +195,22 @@ export function compareRefs(s: PathState, kernel: number[] | undefined, ck: Chec
 }
 
 /** Compare one printed frame state; `full` when every initialised register/slot is printed. */
-export function compareFrame(s: PathState, parsed: ParsedState, full: boolean, ck: Checker, withRefs = true): void {
+export function compareFrame(s: PathState, parsedState: ParsedState, full: boolean, ck: Checker, withRefs = true): void {
+  let parsed = parsedState;
+  const ev = ck.evidence;
+  if (!ev.refObjIdSpelled || !ev.since71) noteSpellings(parsed, ev);
+  if (!ev.refObjIdSpelled && parsed.refs === undefined && s.refs.length > 0 && !s.refs[0]?.id) {
+    // 7.x spells a reference as `id=N` with N in `refs=`, but `refs=` is not printed while an id-0
+    // lock is the first entry of the table: the model's own reference ids stand in for it.
+    const ids = s.refs.map((e) => e.id).filter((x): x is number => x !== undefined && x > 0);
+    // … and a reference the model made but has no number for yet takes the id its register prints.
+    const fr = s.frames[parsed.frame ?? 0];
+    if (fr !== undefined) {
+      for (const e of parsed.regs) pendingId(fr.regs[e.reg], e.value, ids);
+      for (const e of parsed.stack) pendingId(fr.slots.get(e.off)?.spill, e.value, ids);
+    }
+    if (ids.length > 0) parsed = withReferencesById(parsed, ids);
+  }
   const fno = parsed.frame ?? 0;
   const fr = s.frames[fno];
   if (fr === undefined) {
@@ -197,7 +234,7 @@ export function compareFrame(s: PathState, parsed: ParsedState, full: boolean, c
     for (const e of parsed.stack) seenSlots.add(e.off);
     fr.regs.forEach((r, i) => {
       const mo = modelOwnership(r);
-      if (!seenRegs.has(i) && mo.own !== 'none') ck.divergence(regName(fno, i), describeOwnership(mo), 'not printed (not initialised)');
+      if (!seenRegs.has(i) && mo.own !== 'none' && !ck.deadRegsUnprinted) ck.divergence(regName(fno, i), describeOwnership(mo), 'not printed (not initialised)');
     });
     for (const [off, slot] of fr.slots) {
       const mo = modelOwnership(slot.spill);

@@ -21,7 +21,9 @@ export type Feature =
   | 'cgroup_kfuncs'
   | 'cpumask'
   | 'graph_peek'
-  | 'qdisc';
+  | 'qdisc'
+  | 'implicit_kfuncs'
+  | 'list_ops';
 
 /** Feature → [first release, human description for findings]. */
 export const FEATURES: Readonly<Record<Feature, readonly [string, string]>> = {
@@ -40,6 +42,9 @@ export const FEATURES: Readonly<Record<Feature, readonly [string, string]>> = {
   cpumask: ['6.3', 'bpf_cpumask kfuncs'],
   graph_peek: ['6.16', 'bpf_list_front/back and bpf_rbtree_root/left/right'],
   qdisc: ['6.16', 'BPF qdisc skb kfuncs'],
+  // Found in the kfunc tables of Debian's 6.19.14, 7.0.13, 7.1.13 and 7.2.13 kernels (probe captures):
+  implicit_kfuncs: ['7.1', 'bpf_obj_new / bpf_obj_drop / bpf_refcount_acquire / bpf_rbtree_add without _impl (implicit arguments)'],
+  list_ops: ['7.2', 'bpf_list_add / bpf_list_del / bpf_list_is_first / bpf_list_is_last / bpf_list_empty'],
 };
 
 export interface KernelProfile {
@@ -48,10 +53,14 @@ export interface KernelProfile {
   minor: number;
   /** ≥ 6.13: spin locks are entries of the reference table (and show in `refs=`). */
   locksInRefs: boolean;
+  /** ≥ 7.1: a branch's printed state leaves out registers that are dead there (they are cleared). */
+  deadRegsUnprinted: boolean;
+  /** ≥ 7.2: bpf_obj_drop in a tracing program refuses types with NMI-unsafe fields. */
+  nmiUnsafeDrop: boolean;
 }
 
-export const NEWEST = '6.18';
-export const KNOWN_PROFILES = ['6.1', '6.2', '6.3', '6.4', '6.6', '6.12', '6.13', '6.16', '6.18'] as const;
+export const NEWEST = '7.3';
+export const KNOWN_PROFILES = ['6.1', '6.2', '6.3', '6.4', '6.6', '6.12', '6.13', '6.16', '6.18', '6.19', '7.0', '7.1', '7.2', '7.3'] as const;
 
 export function parseVersion(v: string): [number, number] {
   const m = /^(\d+)\.(\d+)/.exec(v);
@@ -67,7 +76,14 @@ export function versionAtLeast(v: string, min: string): boolean {
 
 export function profileFor(name: string = NEWEST): KernelProfile {
   const [major, minor] = parseVersion(name);
-  return { name: `${major}.${minor}`, major, minor, locksInRefs: versionAtLeast(name, '6.13') };
+  return {
+    name: `${major}.${minor}`,
+    major,
+    minor,
+    locksInRefs: versionAtLeast(name, '6.13'),
+    deadRegsUnprinted: versionAtLeast(name, '7.1'),
+    nmiUnsafeDrop: versionAtLeast(name, '7.2'),
+  };
 }
 
 export function supports(p: KernelProfile, f: Feature): boolean {

@@ -15,7 +15,8 @@ import { emptyLayout, layoutFromBtf, type BtfLayout } from './btf-layout.ts';
 import { isBtfSummary, layoutFromSummary } from './btf-summary-adapter.ts';
 import type { BtfSummary } from '../btf/special-fields.ts';
 import type { Checker } from './crosscheck.ts';
-import { profileFor, NEWEST } from './kernel-profiles.ts';
+import { progTypeOfSection } from './prog-types.ts';
+import { profileFor, NEWEST, type KernelProfile } from './kernel-profiles.ts';
 import { RuleRegistry } from './rules/index.ts';
 import { StepStore, decodeState, rebuildFlat } from './step-store.ts';
 import { ObjectTable, type Cursor } from './object-table.ts';
@@ -29,10 +30,35 @@ export interface ReplayContext {
   btf?: BtfSummary | BtfLayout | Btf;
   /** Rules profile (`6.1`, `6.6`, `6.12`, `6.18`, …); default the newest. */
   kernelProfile?: string;
-  /** Kernel that printed the log (decides log quirks such as locks in `refs=`); default 6.18. */
+  /** Kernel that printed the log (decides log quirks such as locks in `refs=`); when unknown, the
+   * log's own spellings decide the quirks of 7.x (see `LogEvidence`). */
   logKernel?: string;
+  /** `kernelProfile` is only the default (nobody asked, the log's kernel is unknown): rules that a
+   * newer kernel added do not apply once the log shows an older kernel's spellings. */
+  profileIsDefault?: boolean;
   name?: string;
+  /** The program's ELF section (`tp_btf/task_newtask`), when the loader named it: its program type. */
+  section?: string | null;
   checkpointInterval?: number;
+}
+
+/** What the log's own spellings say about the kernel that printed it (filled while replaying). */
+export interface LogEvidence {
+  /** A value printed `ref_obj_id=`: the kernel is 7.1 or older. */
+  refObjIdSpelled: boolean;
+  /** A pointer printed its fixed offset as `imm=` without `off=`, or the log has the pre-walk
+   * analysis sections (`topo_order`, level 2): 7.1 or newer. */
+  since71: boolean;
+}
+
+/** The profile with the rules of releases the log cannot come from switched off (read at use). */
+function cappedByLog(p: KernelProfile, e: LogEvidence): KernelProfile {
+  return {
+    ...p,
+    get nmiUnsafeDrop() {
+      return p.nmiUnsafeDrop && !e.refObjIdSpelled;
+    },
+  };
 }
 
 function isLayout(b: BtfLayout | Btf | BtfSummary): b is BtfLayout {
@@ -47,19 +73,24 @@ export class Replayer {
   private readonly log: ReplayLog;
   private readonly store: StepStore;
   private readonly walk: PathWalk;
+  private readonly evidence: LogEvidence;
 
   constructor(ctx: ReplayContext = {}) {
     const b = ctx.btf;
     const layout = b === undefined ? emptyLayout() : isBtfSummary(b) ? layoutFromSummary(b) : isLayout(b) ? b : layoutFromBtf(b);
-    const profile = profileFor(ctx.kernelProfile ?? NEWEST);
+    const evidence: LogEvidence = { refObjIdSpelled: false, since71: false };
+    this.evidence = evidence;
     const logProfile = profileFor(ctx.logKernel ?? NEWEST);
+    const profile = ctx.profileIsDefault || ctx.kernelProfile === undefined ? cappedByLog(profileFor(ctx.kernelProfile ?? NEWEST), evidence) : profileFor(ctx.kernelProfile);
     this.name = ctx.name ?? 'prog';
     this.profileName = profile.name;
     this.objects = new ObjectTable(this.cur);
     this.log = new ReplayLog(this.cur, this.objects);
     this.store = new StepStore(ctx.checkpointInterval ?? 32);
     const objects = this.objects;
+    const logKnown = ctx.logKernel !== undefined;
     const checker: Checker = {
+      evidence,
       divergence: (what, model, kernel) => this.log.divergence(what, model, kernel),
       bind: (obj, ref) => objects.bind(obj, ref),
       bindType: (obj, type) => objects.bindType(obj, type),
@@ -67,6 +98,11 @@ export class Replayer {
       objByRef: (ref) => objects.objByRef(ref),
       snapshotObject: (ref, type) => objects.snapshotObject(ref, type),
       refOfObj: (obj) => objects.refOfObj(obj),
+      // 7.1 spelled references as ref_obj_id= but already printed fixed offsets as imm= and left dead
+      // registers out; 7.2 dropped ref_obj_id=.
+      get deadRegsUnprinted() {
+        return logKnown ? logProfile.deadRegsUnprinted : !evidence.refObjIdSpelled || evidence.since71;
+      },
     };
     let walk: PathWalk | null = null;
     const api = createModelApi({
@@ -76,6 +112,7 @@ export class Replayer {
       layout,
       hasBtf: b !== undefined,
       profile,
+      progType: progTypeOfSection(ctx.section),
       pushCallback: (state) => walk?.pushCallback(state),
     });
     const rules = new RuleRegistry({ logLocksInRefs: logProfile.locksInRefs, release: profile.name });
@@ -84,6 +121,7 @@ export class Replayer {
   }
 
   push(rec: LogRecord): void {
+    if (rec.kind === 'analysis') this.evidence.since71 = true;
     this.walk.push(rec);
   }
 
@@ -133,7 +171,7 @@ export class ReplayByProgram {
   private cur: { idx: number; rp: Replayer } | null = null;
 
   constructor(
-    private readonly ctx: ReplayContext & { names?: string[] },
+    private readonly ctx: ReplayContext & { names?: string[]; sectionOf?: (programIdx: number) => string | null },
     private readonly onResult: (programIdx: number, result: ReplayResult) => void,
   ) {}
 
@@ -141,7 +179,8 @@ export class ReplayByProgram {
     if (rec.program < 0) return;
     if (this.cur?.idx !== rec.program) {
       this.finish();
-      this.cur = { idx: rec.program, rp: new Replayer({ ...this.ctx, name: this.ctx.names?.[rec.program] ?? `prog${rec.program}` }) };
+      const section = this.ctx.sectionOf?.(rec.program) ?? this.ctx.section ?? null;
+      this.cur = { idx: rec.program, rp: new Replayer({ ...this.ctx, name: this.ctx.names?.[rec.program] ?? `prog${rec.program}`, section }) };
     }
     this.cur.rp.push(rec);
   }

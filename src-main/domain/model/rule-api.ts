@@ -9,6 +9,7 @@
  * callback's start state to the path walk, which enters it when the log shows the callback.
  */
 import type { BtfLayout } from './btf-layout.ts';
+import type { ProgType } from './prog-types.ts';
 import { featureMessage, supports, type KernelProfile } from './kernel-profiles.ts';
 import { cloneState, enterFrame, holdersOf, newFrame, regName, replaceValues, type PathState } from './path-state.ts';
 import { copyRegCold, regText, type MReg } from './regs.ts';
@@ -23,6 +24,7 @@ export interface ModelApiDeps {
   layout: BtfLayout;
   hasBtf: boolean;
   profile: KernelProfile;
+  progType: ProgType | null;
   /** Queue a callback frame's start state as a pending branch of the current instruction. */
   pushCallback(state: PathState): void;
 }
@@ -43,6 +45,7 @@ export function createModelApi(d: ModelApiDeps): ModelApi {
     layout: d.layout,
     hasBtf: d.hasBtf,
     profile: d.profile,
+    progType: d.progType,
     get frame() {
       return st().cur;
     },

@@ -84,6 +84,7 @@ export type FindingKind =
   | 'graph-field-mismatch'
   | 'call-while-locked'
   | 'context-violation'
+  | 'prog-type-violation'
   | 'outside-model';
 
 export interface FindingObject {

@@ -49,6 +49,11 @@ export class RuleRegistry {
     }
   }
 
+  /** Whether the release's kfunc table defines a KF_* flag (e.g. KF_SPINLOCK_SAFE from 7.3). */
+  definesFlag(name: string): boolean {
+    return this.table.flagDefs.some((f) => f.name === name);
+  }
+
   /** The release's facts about a kfunc (undefined for helpers and kfuncs the table lacks). */
   kfuncInfo(name: string) {
     return kfunc(this.table, name);

@@ -1,10 +1,13 @@
 /**
- * bpf_list kfuncs: push_front/back (6.2; `_impl` names since 6.4), pop_front/back (6.2),
- * list_front/back (6.16). All need the root's bpf_spin_lock held.
+ * bpf_list kfuncs: push_front/back (6.2; `_impl` names since 6.4, the plain names again from 7.1
+ * with implicit arguments), pop_front/back (6.2), list_front/back (6.16), and from 7.2 add (insert
+ * after a node), del (take a given node out), is_first/is_last/empty (questions). All need the
+ * root's bpf_spin_lock held.
  *
- * Contract: push moves an owning node reference into the list (aliases become non-owning, the
- * reference entry goes away); pop returns a new maybe-NULL owning reference pointing at the node
- * field; front/back return a maybe-NULL non-owning reference.
+ * Contract: push and add move an owning node reference into the list (aliases become non-owning,
+ * the reference entry goes away); pop and del return a new maybe-NULL owning reference pointing at
+ * the node field (del: the same object as its node argument); front/back return a maybe-NULL
+ * non-owning reference; is_first/is_last/empty return a plain scalar.
  */
 import type { MReg } from '../regs.ts';
 import { checkOwned } from './common.ts';
@@ -90,7 +93,53 @@ function peek(name: string): CallRule {
   };
 }
 
+/** 7.2: bpf_list_add(head, new, prev) inserts `new` after `prev` (a node of the list, non-owning allowed). */
+const listAdd: CallRule = {
+  name: 'bpf_list_add',
+  since: '7.2',
+  feature: 'list_ops',
+  apply(m, call) {
+    if (!m.requireFeature('list_ops', 'bpf_list_add')) return undefined;
+    insertNode(m, call, 'bpf_list_add', 'push');
+    return undefined;
+  },
+};
+
+/** 7.2: bpf_list_del(head, node) takes `node` (owning or non-owning) out of the list: a new maybe-NULL owning reference. */
+const listDel: CallRule = {
+  name: 'bpf_list_del',
+  since: '7.2',
+  feature: 'list_ops',
+  apply(m, call) {
+    if (!m.requireFeature('list_ops', 'bpf_list_del')) return undefined;
+    const root = resolveRoot(m, call.args[0]);
+    if (!checkRoot(m, root, 'bpf_list_del', [])) return undefined;
+    const node = call.args[1];
+    if (node?.obj !== undefined) m.s.placed.delete(node.obj);
+    return takeNode(m, call, 'bpf_list_del', 'remove', node?.obj);
+  },
+};
+
+/** 7.2: bpf_list_is_first / is_last / empty: questions about the list, under its lock. */
+function question(name: string): CallRule {
+  return {
+    name,
+    since: '7.2',
+    feature: 'list_ops',
+    apply(m, call) {
+      if (!m.requireFeature('list_ops', name)) return undefined;
+      checkRoot(m, resolveRoot(m, call.args[0]), name, []);
+      return undefined;
+    },
+  };
+}
+
 export const LIST_RULES: readonly CallRule[] = [
+  listAdd,
+  listDel,
+  question('bpf_list_is_first'),
+  question('bpf_list_is_last'),
+  question('bpf_list_empty'),
   push('bpf_list_push_front_impl', '6.4'),
   push('bpf_list_push_back_impl', '6.4'),
   push('bpf_list_push_front', '6.2'),

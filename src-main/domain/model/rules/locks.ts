@@ -76,8 +76,17 @@ const SAFE_UNDER_LOCK = new Set([
   'bpf_res_spin_lock', 'bpf_res_spin_unlock', 'bpf_res_spin_lock_irqsave', 'bpf_res_spin_unlock_irqrestore',
 ]);
 
-/** Whether `name` may be called with a lock held. */
-export function callableUnderLock(name: string): boolean {
+/**
+ * Whether `name` may be called with a lock held. A release whose kfunc table defines
+ * KF_SPINLOCK_SAFE (7.3) decides by the flag (kernel/bpf/verifier.c `kfunc_spin_allowed`), and its
+ * helpers bpf_spin_unlock and bpf_kptr_xchg are allowed; older releases (and kfuncs the table does
+ * not know) by the hand list above (6.x `is_bpf_graph_api_kfunc` and friends).
+ */
+export function callableUnderLock(name: string, by?: { isHelper: boolean; spinlockSafeFlag: boolean; spinlockSafe: boolean | undefined }): boolean {
+  if (by?.spinlockSafeFlag) {
+    if (by.isHelper) return name === 'bpf_spin_unlock' || name === 'bpf_kptr_xchg';
+    if (by.spinlockSafe !== undefined) return by.spinlockSafe;
+  }
   return SAFE_UNDER_LOCK.has(name);
 }
 

@@ -1,6 +1,7 @@
 /**
- * bpf_refcount_acquire_impl (6.4): a new owning reference to an object whose type has a
- * `struct bpf_refcount`; from an owning argument R0 is non-NULL, from a non-owning one maybe NULL.
+ * bpf_refcount_acquire_impl (6.4; `bpf_refcount_acquire` from 7.1, implicit meta argument): a new
+ * owning reference to an object whose type has a `struct bpf_refcount`; from an owning argument R0
+ * is non-NULL, from a non-owning one maybe NULL.
  *
  * Contract: the new reference is its own model object with `sameAs` = the argument's object.
  */
@@ -8,15 +9,15 @@ import type { MReg } from '../regs.ts';
 import { checkOwned } from './common.ts';
 import type { CallInfo, CallRule, ModelApi } from './types.ts';
 
-export const REFCOUNT_RULES: readonly CallRule[] = [
-  {
-    name: 'bpf_refcount_acquire_impl',
-    since: '6.4',
+function acquire(name: string, since: string): CallRule {
+  return {
+    name,
+    since,
     feature: 'refcount',
     apply(m: ModelApi, call: CallInfo): MReg | undefined {
-      if (!m.requireFeature('refcount', 'bpf_refcount_acquire_impl')) return undefined;
+      if (!m.requireFeature('refcount', name)) return undefined;
       const a = call.args[0];
-      const src = checkOwned(m, a, 'R1', 'bpf_refcount_acquire_impl', { allowNonOwning: true });
+      const src = checkOwned(m, a, 'R1', name, { allowNonOwning: true });
       if (src === undefined || a === undefined) return undefined;
       const type = a.btf ?? m.object(src)?.type ?? '?';
       const obj = m.newObject(type, 'bpf_refcount_acquire', true, src);
@@ -29,5 +30,7 @@ export const REFCOUNT_RULES: readonly CallRule[] = [
       }
       return r0;
     },
-  },
-];
+  };
+}
+
+export const REFCOUNT_RULES: readonly CallRule[] = [acquire('bpf_refcount_acquire_impl', '6.4'), acquire('bpf_refcount_acquire', '7.1')];

@@ -9,6 +9,7 @@
  */
 import type { BtfLayout } from '../btf-layout.ts';
 import type { Feature, KernelProfile } from '../kernel-profiles.ts';
+import type { ProgType } from '../prog-types.ts';
 import type { PathState } from '../path-state.ts';
 import type { MReg } from '../regs.ts';
 import type { EndKind, EventKind, FindingKind, ModelObject } from '../types.ts';
@@ -20,6 +21,8 @@ export interface ModelApi {
   readonly hasBtf: boolean;
   /** Rules (judging) profile. */
   readonly profile: KernelProfile;
+  /** The program's type from its ELF section, when the loader named it (null otherwise). */
+  readonly progType: ProgType | null;
   /** Current frame number. */
   readonly frame: number;
   object(id: number): ModelObject | undefined;
