@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Capture the fixture programs on Debian kernels under QEMU (the 6.1 and 6.12 fixtures).
+# Capture the fixture programs on Debian kernels under QEMU (the 6.1, 6.12, 7.2 and 7.3 fixtures).
 #
-#   bash scripts/capture-kernels.sh [KERNEL...]        default: 6.1 6.12
+#   bash scripts/capture-kernels.sh [KERNEL...]        default: 6.1 6.12 7.2 7.3-cloud
 #
 # Uses `kptrscope capture` (src-main/hosts/cli/run-capture.ts: the same command): every
 # test/fixtures/logs/6.18/NAME.bpf.o of a program in test/fixtures/progs/ (the objects scripts/capture.sh
@@ -16,7 +16,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 kernels=("$@")
-[ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12)
+[ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12 7.2 7.3-cloud)
 
 missing=()
 command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)

@@ -7,6 +7,7 @@
  * returns plain data for the renderers in src-main/render; it never writes files. Errors are
  * `ExportError` with a one-line message.
  */
+import { diagnosticOneLine } from '../domain/views/kernel-diagnostic-view.ts';
 import type { Store } from '../store/types.ts';
 import type { GraphSnapshot } from '../domain/views/graph-types.ts';
 import type { ModelObject, OwnershipEvent, Step } from '../domain/model/index.ts';
@@ -27,6 +28,10 @@ export interface DiagramTitle {
   verdict: string;
   /** "leak_sample — kernel 6.18.44 — insn 15 — rejected (leak)" */
   text: string;
+  /** The kernel's own diagnostic in one line (7.3+). */
+  kernelDiagnostic?: string;
+  /** The kernel refused the object's BTF. */
+  btfRefused?: boolean;
 }
 
 export interface OwnershipDiagram {
@@ -126,6 +131,9 @@ async function diagram(store: Store, opts: { runId: number; program?: string; ch
     verdict,
     text: `${pr.program.name} — kernel ${run.kernel ?? 'unknown'} — insn ${s.insn} — ${verdict}`,
   };
+  const diag = pr.program.kernelDiagnostics[pr.program.kernelDiagnostics.length - 1];
+  if (diag) title.kernelDiagnostic = diagnosticOneLine(diag);
+  if (pr.program.btfRefused) title.btfRefused = true;
   return { title, snapshot, objects: pr.objects, events: pr.events, program: pr };
 }
 

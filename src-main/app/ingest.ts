@@ -130,7 +130,7 @@ export async function ingestLog(store: Store, path: string, opts: IngestOptions 
       },
       { maxPrograms: maxProgramsPerFile() },
     );
-    inline?.sections((i) => parser.sectionOf(i));
+    inline?.programInfo((i) => parser.programInfo(i));
     try {
       await readFileLines(abs, (l) => parser.push(l), {
         chunkSize: opts.chunkSize,

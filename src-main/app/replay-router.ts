@@ -9,6 +9,7 @@
  */
 import { ReplayByProgram, type ReplayResult } from '../domain/model/index.ts';
 import type { LogRecord } from '../domain/log/records.ts';
+import type { ProgramInfo } from '../domain/log/log-parser.ts';
 import type { BtfSummary } from '../domain/btf/index.ts';
 
 export type PlainReplayResult = Omit<ReplayResult, 'stateAt'>;
@@ -24,10 +25,10 @@ export interface RouterOptions {
 export class ReplayRouter {
   private readonly programs: ReplayByProgram;
 
-  /** `sectionOf` tells each program's ELF section (the parser knows it when the program starts). */
-  constructor(opts: RouterOptions, onResult: (programIdx: number, result: PlainReplayResult) => void, sectionOf?: (programIdx: number) => string | null) {
+  /** `programInfo` tells what the loader said of each program (the parser knows it when the program starts). */
+  constructor(opts: RouterOptions, onResult: (programIdx: number, result: PlainReplayResult) => void, programInfo?: (programIdx: number) => ProgramInfo) {
     this.programs = new ReplayByProgram(
-      { kernelProfile: opts.kernelProfile, profileIsDefault: opts.profileIsDefault ?? false, ...(opts.btf ? { btf: opts.btf } : {}), ...(opts.logKernel ? { logKernel: opts.logKernel } : {}), ...(sectionOf ? { sectionOf } : {}) },
+      { kernelProfile: opts.kernelProfile, profileIsDefault: opts.profileIsDefault ?? false, ...(opts.btf ? { btf: opts.btf } : {}), ...(opts.logKernel ? { logKernel: opts.logKernel } : {}), ...(programInfo ? { programInfo } : {}) },
       (idx, result) => {
         const { stateAt: _unused, ...plain } = result;
         void _unused;

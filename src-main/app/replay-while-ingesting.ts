@@ -15,6 +15,7 @@ import type { StoreWriter } from '../store/types.ts';
 import type { StoredBtf } from './btf.ts';
 import { ReplayRouter, type PlainReplayResult, type RouterOptions } from './replay-router.ts';
 import type { LogRecord } from '../domain/log/records.ts';
+import type { ProgramInfo } from '../domain/log/log-parser.ts';
 import { profileForRun } from './profiles.ts';
 import { logKernelOf } from './replay.ts';
 
@@ -80,15 +81,15 @@ export class InlineReplays {
     this.router = new ReplayRouter(
       setup.router,
       (idx, plain) => this.saves.save(this.runId, idx, plain),
-      (idx) => this.sectionOf?.(idx) ?? null,
+      (idx) => this.info?.(idx) ?? { section: null, btfRefused: false },
     );
   }
 
-  private sectionOf: ((idx: number) => string | null) | undefined;
+  private info: ((idx: number) => ProgramInfo) | undefined;
 
-  /** Where the programs' ELF sections are known (the ingest's parser). */
-  sections(fn: (idx: number) => string | null): void {
-    this.sectionOf = fn;
+  /** Where what the loader said of each program is known (the ingest's parser). */
+  programInfo(fn: (idx: number) => ProgramInfo): void {
+    this.info = fn;
   }
 
   begin(runId: number): void {

@@ -91,6 +91,7 @@ async function replayStored(
     kernelProfile: ctx.profile,
     profileIsDefault: ctx.profileIsDefault,
     section: p.section,
+    btfRefused: p.btfRefused,
     ...(ctx.btf ? { btf: ctx.btf.summary } : {}),
     ...(ctx.logKernel ? { logKernel: ctx.logKernel } : {}),
   });

@@ -295,7 +295,20 @@ function writeCaptureJson(kc: KernelCapture): void {
       rawLogs: o.rawLogs.map((p) => basename(p)),
     })),
   };
-  writeFileSync(join(kc.dir, 'capture.json'), JSON.stringify(doc, null, 2) + '\n');
+  // A capture into a directory that already holds one of the same kernel (the fixture layout,
+  // captured program by program) adds its objects to it: the other objects' entries stay.
+  const path = join(kc.dir, 'capture.json');
+  try {
+    const before = JSON.parse(readFileSync(path, 'utf8')) as { kernel?: string; objects?: { name: string }[] };
+    if (before.kernel === kc.release && Array.isArray(before.objects)) {
+      const names = new Set(doc.objects.map((o) => o.name));
+      const kept = before.objects.filter((o) => !names.has(o.name));
+      if (kept.length > 0) (doc as { objects: unknown[] }).objects = [...kept, ...doc.objects].sort((a, b) => String((a as { name: string }).name).localeCompare((b as { name: string }).name));
+    }
+  } catch {
+    /* no capture there yet */
+  }
+  writeFileSync(path, JSON.stringify(doc, null, 2) + '\n');
 }
 
 // ------------------------------------------------------------------------------ guest ----

@@ -82,9 +82,10 @@ function pointRow(name: string, p: DivergencePoint): string {
   return `| ${name} | ${p.step} | ${p.insn} | ${val(p.line)} | ${mdCode(p.asm ?? '')} | ${p.source ? mdCode(p.source) : ''} | ${p.events.length > 0 ? p.events.map((e) => mdCode(e)).join('<br>') : '—'} |`;
 }
 
-function findingLine(name: string, f: Finding | null): string {
-  if (!f) return `- ${name}: no finding`;
-  return `- ${name}: **${mdText(f.kind)}** at insn ${f.insn} — ${mdText(f.explanation)}`;
+function findingLine(name: string, f: Finding | null, kernelDiagnostic: string | null = null): string {
+  const diag = kernelDiagnostic ? `; the kernel's diagnostic: ${mdText(kernelDiagnostic)}` : '';
+  if (!f) return `- ${name}: no finding${diag}`;
+  return `- ${name}: **${mdText(f.kind)}** at insn ${f.insn} — ${mdText(f.explanation)}${diag}`;
 }
 
 function programSection(p: ProgramComparison): string[] {
@@ -106,7 +107,7 @@ function programSection(p: ProgramComparison): string[] {
   } else {
     out.push('**First divergence:** none — the two walks do not diverge', '');
   }
-  out.push('**Findings**', '', findingLine('A', p.a.finding), findingLine('B', p.b.finding), '');
+  out.push('**Findings**', '', findingLine('A', p.a.finding, p.a.kernelDiagnostic), findingLine('B', p.b.finding, p.b.kernelDiagnostic), '');
   return out;
 }
 

@@ -24,6 +24,10 @@ export interface ExportTitle {
   /** Optional extra: the kernel profile the model judged with. */
   kernelProfile?: string;
   step?: number;
+  /** The kernel's own diagnostic in one line (7.3+: `Resource Lifetime Safety: Unreleased resource at insn 15`). */
+  kernelDiagnostic?: string;
+  /** The kernel refused the object's BTF (the program was judged without it). */
+  btfRefused?: boolean;
   /** A one-line title chosen by the caller; the renderers build their own from the fields above. */
   text?: string;
 }
@@ -39,6 +43,8 @@ export function titleLines(t: ExportTitle, s?: Pick<GraphSnapshot, 'line' | 'ste
   const sub: string[] = [];
   if (s) sub.push(`step ${s.step}, log line ${s.line}`, `${s.source === 'model' ? 'ownership model' : 'kernel state'}`);
   if (t.kernelProfile) sub.push(`rules of kernel ${t.kernelProfile}`);
+  if (t.kernelDiagnostic) sub.push(`kernel's diagnostic: ${t.kernelDiagnostic}`);
+  if (t.btfRefused) sub.push('judged without its BTF (the kernel refused it)');
   return sub.length > 0 ? [main, sub.join(' · ')] : [main];
 }
 

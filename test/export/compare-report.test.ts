@@ -92,6 +92,7 @@ describe('comparison reports: hostile text', () => {
     stackDepth: 8,
     stackDepths: [8],
     finding: null,
+    kernelDiagnostic: null,
   });
   const c: Comparison = {
     a: { run: 1, source: '/tmp/a/<img src=x onerror=alert(1)>.log', kernel: '6.18' },

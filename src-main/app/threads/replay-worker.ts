@@ -17,7 +17,7 @@ if (!port) throw new Error('replay-worker must run in a worker thread');
 const router = new ReplayRouter(
   workerData.router as RouterOptions,
   (idx, result) => port.postMessage({ type: 'program', idx, result }),
-  (idx) => parser.sectionOf(idx),
+  (idx) => parser.programInfo(idx),
 );
 const parser = new LogParser({ record: (rec) => router.record(rec), program: () => undefined }, { maxPrograms: maxProgramsPerFile() });
 const splitter = new LineSplitter((l) => parser.push(l));

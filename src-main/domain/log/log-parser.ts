@@ -38,6 +38,12 @@ export interface LogSink {
   program(summary: ProgramSummary): void;
 }
 
+/** What the loader said about a program before its log (see LogParser.programInfo). */
+export interface ProgramInfo {
+  section: string | null;
+  btfRefused: boolean;
+}
+
 export interface ParseTotals {
   lines: number;
   unknownLines: number;
@@ -58,6 +64,9 @@ export class TooManyProgramsError extends Error {
     this.name = 'TooManyProgramsError';
   }
 }
+
+/** libbpf's report that the kernel refused the object's BTF (errno as a number or, from libbpf 1.5, a name). */
+const BTF_REFUSED_RE = /^Error loading \.BTF into kernel: -?\w+\. BTF is (?:optional|mandatory)/;
 
 /** The section headings of 7.3's diagnostic block that start at column 0 (kernel/bpf/diagnostics.c). */
 const DIAGNOSTIC_SECTION_RE = /^(?:Reason|At|Causal path|Suggestion|Active lock|Note|Notes|Details):$/;
@@ -254,9 +263,11 @@ export class LogParser {
     this.kernelLineBody(line, body, prog);
   }
 
-  /** The ELF section libbpf named for program `idx` (known from the program's first record on). */
-  sectionOf(idx: number): string | null {
-    return this.programs[idx]?.summary.section ?? null;
+  /** What the loader said about program `idx` before its log (known from its first record on):
+   * its ELF section, and whether its object's BTF was refused. */
+  programInfo(idx: number): ProgramInfo {
+    const s = this.programs[idx]?.summary;
+    return { section: s?.section ?? null, btfRefused: s?.btfRefused ?? false };
   }
 
   finish(): ParseTotals {
@@ -331,6 +342,10 @@ export class LogParser {
         if (found) {
           this.foundPrograms.push(found[2] as string);
           this.sectionByName.set(found[2] as string, found[1] as string);
+        } else if (BTF_REFUSED_RE.test(lb.message)) {
+          // The object's BTF was refused: every program loaded after this line was judged without it.
+          this.btfRefused = true;
+          for (const p of this.programs) if (p.summary.firstLine >= line.no) p.summary.btfRefused = true;
         }
         else if (/not found|failed|error|invalid|unsupported|cannot|can't/i.test(lb.message)) this.lastLoaderProblem = lb.message;
         this.emitLibbpf(line, lb, null);
@@ -341,6 +356,9 @@ export class LogParser {
   private lastMentionedProg: string | undefined;
   /** Programs libbpf reported finding in the object (`sec '…': found program 'NAME'`), in order. */
   private foundPrograms: string[] = [];
+  /** The loader said the kernel refused the object's BTF (libbpf: `Error loading .BTF into kernel: -40.
+   * BTF is optional, ignoring.`, or `… BTF is mandatory, can't proceed.`). */
+  private btfRefused = false;
   /** The ELF section of each program libbpf found (its program type: prog-types.ts). */
   private sectionByName = new Map<string, string>();
   /** The last libbpf line that reads like a problem, the reason for an object that failed to load. */
@@ -361,6 +379,7 @@ export class LogParser {
     for (let i = 2; this.byName.has(unique); i++) unique = `${name}#${i}`;
     const p = new ProgramState(this.programs.length, unique, wrapper, firstLine);
     p.summary.section = this.sectionByName.get(name) ?? null;
+    p.summary.btfRefused = this.btfRefused;
     this.programs.push(p);
     this.byName.set(unique, p);
     this.latestByName.set(name, p);

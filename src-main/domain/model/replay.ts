@@ -39,6 +39,8 @@ export interface ReplayContext {
   name?: string;
   /** The program's ELF section (`tp_btf/task_newtask`), when the loader named it: its program type. */
   section?: string | null;
+  /** The kernel refused the object's BTF (the program was loaded without it): findings say so. */
+  btfRefused?: boolean;
   checkpointInterval?: number;
 }
 
@@ -74,12 +76,14 @@ export class Replayer {
   private readonly store: StepStore;
   private readonly walk: PathWalk;
   private readonly evidence: LogEvidence;
+  private readonly btfRefused: boolean;
 
   constructor(ctx: ReplayContext = {}) {
     const b = ctx.btf;
     const layout = b === undefined ? emptyLayout() : isBtfSummary(b) ? layoutFromSummary(b) : isLayout(b) ? b : layoutFromBtf(b);
     const evidence: LogEvidence = { refObjIdSpelled: false, since71: false };
     this.evidence = evidence;
+    this.btfRefused = ctx.btfRefused ?? false;
     const logProfile = profileFor(ctx.logKernel ?? NEWEST);
     const profile = ctx.profileIsDefault || ctx.kernelProfile === undefined ? cappedByLog(profileFor(ctx.kernelProfile ?? NEWEST), evidence) : profileFor(ctx.kernelProfile);
     this.name = ctx.name ?? 'prog';
@@ -137,6 +141,9 @@ export class Replayer {
       log.finding('outside-model', [], `the kernel rejected the program for a reason outside the ownership model: ${kernelError}`, { kernelText: kernelError });
       finding = log.findings[log.findings.length - 1] ?? null;
     }
+    if (this.btfRefused) {
+      for (const f of log.findings) f.explanation += "; note: the kernel refused this object's BTF, so the program was loaded, and is judged here, without it";
+    }
     const store = this.store.data;
     return {
       name: this.name,
@@ -171,7 +178,7 @@ export class ReplayByProgram {
   private cur: { idx: number; rp: Replayer } | null = null;
 
   constructor(
-    private readonly ctx: ReplayContext & { names?: string[]; sectionOf?: (programIdx: number) => string | null },
+    private readonly ctx: ReplayContext & { names?: string[]; programInfo?: (programIdx: number) => { section: string | null; btfRefused: boolean } },
     private readonly onResult: (programIdx: number, result: ReplayResult) => void,
   ) {}
 
@@ -179,8 +186,10 @@ export class ReplayByProgram {
     if (rec.program < 0) return;
     if (this.cur?.idx !== rec.program) {
       this.finish();
-      const section = this.ctx.sectionOf?.(rec.program) ?? this.ctx.section ?? null;
-      this.cur = { idx: rec.program, rp: new Replayer({ ...this.ctx, name: this.ctx.names?.[rec.program] ?? `prog${rec.program}`, section }) };
+      const info = this.ctx.programInfo?.(rec.program);
+      const section = info?.section ?? this.ctx.section ?? null;
+      const btfRefused = info?.btfRefused ?? this.ctx.btfRefused ?? false;
+      this.cur = { idx: rec.program, rp: new Replayer({ ...this.ctx, name: this.ctx.names?.[rec.program] ?? `prog${rec.program}`, section, btfRefused }) };
     }
     this.cur.rp.push(rec);
   }

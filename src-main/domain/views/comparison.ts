@@ -7,6 +7,8 @@
  * Contract: pure functions over what the app loads (app/compare.ts): `figures`, `deltas`,
  * `pairPrograms`, `alignWalks` (every aligned pair of steps and the first divergence).
  */
+import { diagnosticOneLine } from './kernel-diagnostic-view.ts';
+import type { KernelDiagnostic } from '../log/kernel-diagnostic.ts';
 import type { Finding } from '../model/types.ts';
 import type { ProgramSummary } from '../log/program-state.ts';
 
@@ -28,6 +30,8 @@ export interface SideFigures {
   stackDepth: number | null;
   stackDepths: number[] | null;
   finding: Finding | null;
+  /** The kernel's own diagnostic (7.3+) in one line, null when it printed none. */
+  kernelDiagnostic: string | null;
 }
 
 export interface DivergencePoint {
@@ -79,6 +83,7 @@ export function figures(runId: number, p: ProgramSummary, model: { modelVerdict:
     stackDepth: st.stackDepth ? st.stackDepth.reduce((x, y) => x + y, 0) : null,
     stackDepths: st.stackDepth ?? null,
     finding: model.finding,
+    kernelDiagnostic: p.kernelDiagnostics.length > 0 ? diagnosticOneLine(p.kernelDiagnostics[p.kernelDiagnostics.length - 1] as KernelDiagnostic) : null,
   };
 }
 

@@ -11,6 +11,7 @@
  */
 import type { Finding as ModelFinding } from '../model/types.ts';
 import type { ProgramSummary } from '../log/program-state.ts';
+import { checkDiagnostics, diagnosticSentence, type DiagnosticDisagreement } from './kernel-diagnostic-view.ts';
 
 /** A sentence as segments: plain text, or a link to an instruction (and the line that shows it). */
 export type TextSegment = { text: string } | { text: string; insn: number; line: number | null };
@@ -25,6 +26,12 @@ export interface FindingView {
   /** The instruction the finding is about (failing insn), if any. */
   insn: number | null;
   line: number | null;
+  /** The kernel's own diagnostic (7.3+) in words, beside the finding; null when it printed none. */
+  kernelDiagnostic?: TextSegment[] | null;
+  /** Where the kernel's diagnostic and the model's finding disagree (shown like a divergence). */
+  diagnosticDisagreements?: DiagnosticDisagreement[];
+  /** The kernel refused the object's BTF: the program was loaded and judged without it. */
+  btfRefused?: boolean;
 }
 
 export interface InsnLines {
@@ -146,6 +153,13 @@ export function modelFinding(p: ProgramSummary, f: ModelFinding | null, agree: b
 export function programFinding(p: ProgramSummary, model: { finding: ModelFinding | null; agree: boolean | null } | null, lines: InsnLines): Finding {
   const kernel = kernelFinding(p, lines);
   const mf = model ? modelFinding(p, model.finding, model.agree, (insn) => lines.lineOfInsn(p, insn, null)) : null;
-  if (!mf) return kernel;
-  return { ...mf, sentence: [...mf.sentence, { text: ' — ' }, ...kernel.sentence] };
+  const diag = p.kernelDiagnostics[p.kernelDiagnostics.length - 1] ?? null;
+  const extra = {
+    kernelDiagnostic: diag ? diagnosticSentence(p, diag, lines) : null,
+    diagnosticDisagreements: checkDiagnostics(p.kernelDiagnostics, model?.finding ?? null),
+    btfRefused: p.btfRefused,
+  };
+  const btfNote: TextSegment[] = p.btfRefused ? [{ text: " The kernel refused this object's BTF: the program was loaded, and is judged here, without it." }] : [];
+  if (!mf) return { ...kernel, sentence: [...kernel.sentence, ...btfNote], ...extra };
+  return { ...mf, sentence: [...mf.sentence, { text: ' — ' }, ...kernel.sentence, ...btfNote], ...extra };
 }

@@ -18,7 +18,7 @@
  * to stderr. SIGINT/SIGTERM kill the guest and end with status 130/143; status 1 for a failed
  * capture or ingest (one line on stderr), 2 for a usage error.
  */
-import { collect, programJson } from './json-shapes.ts';
+import { collect, programJson, runBtfRefused } from './json-shapes.ts';
 import type { Command } from 'commander';
 import { isKnownError, withStore, type CliIo } from './io.ts';
 import { defaultStoreLocation } from '../../store/open-store.ts';
@@ -188,6 +188,7 @@ async function runCapture(io: CliIo, objects: string[], o: CaptureOpts): Promise
           duplicate: c.result.duplicate,
           lines: c.result.lines,
           unknownLines: c.result.unknownLines,
+          btfRefused: runBtfRefused(c.result.programs),
           programs: c.result.programs.map(programJson),
           btf: c.result.btf.map((b) => ({ id: b.id, source: b.source, format: b.format, types: b.typeCount })),
           capture: captureJson(c),

@@ -15,7 +15,13 @@ export function programJson(p: ProgramSummary) {
     unknownLines: p.unknownLines,
     truncation: p.truncation,
     loaderError: p.loaderError,
+    btfRefused: p.btfRefused,
   };
+}
+
+/** A run's `btfRefused`: some program of it was loaded without the object's BTF. */
+export function runBtfRefused(programs: readonly ProgramSummary[]): boolean {
+  return programs.some((p) => p.btfRefused);
 }
 
 /** Repeatable commander option: `--btf a --btf b` → ['a', 'b']. */

@@ -18,7 +18,7 @@ import { RECORD_KINDS, kindFromCode } from '../../domain/log/records.ts';
 import { recordFromStored } from '../../domain/log/stored-lines.ts';
 import { programOfLine } from '../../domain/log/program-ranges.ts';
 import { createProgressBar } from './progress.ts';
-import { collect, programJson } from './json-shapes.ts';
+import { collect, programJson, runBtfRefused } from './json-shapes.ts';
 import { registerCaptureCommand } from './capture-command.ts';
 import { registerExportCommand, planCompareExport, writeCompareExport, ExportUsageError } from './export-command.ts';
 import { compareRuns } from '../../app/compare.ts';
@@ -64,6 +64,10 @@ async function cmdIngest(
         });
         bar?.done();
         results.push(r);
+        const refused = r.programs.filter((p) => p.btfRefused).map((p) => p.name);
+        if (refused.length > 0) {
+          io.err(`kptrscope: warning: ${log}: the kernel refused the object's BTF; ${refused.join(', ')} ${refused.length === 1 ? 'was' : 'were'} loaded (and is judged) without it\n`);
+        }
         if (!o.json) {
           io.out(
             `run ${r.runId}  ${r.source}${r.kernel ? `  kernel ${r.kernel}` : ''}  ${r.lines} lines, ${r.unknownLines} unknown` +
@@ -89,6 +93,7 @@ async function cmdIngest(
         duplicate: r.duplicate,
         lines: r.lines,
         unknownLines: r.unknownLines,
+        btfRefused: runBtfRefused(r.programs),
         programs: r.programs.map(programJson),
         btf: r.btf.map((b) => ({ id: b.id, source: b.source, format: b.format, types: b.typeCount })),
       })),
@@ -115,6 +120,7 @@ function cmdRuns(io: CliIo, o: { db?: string; json?: boolean }): Promise<number>
               lines: run.lines,
               unknownLines: run.unknownLines,
               formats: run.formats,
+              btfRefused: runBtfRefused(programs),
               programs: programs.map(programJson),
             })),
           },

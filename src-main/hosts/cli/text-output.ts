@@ -6,6 +6,7 @@
  * Contract: pure formatting of results the commands computed; every function writes through `io`
  * or returns a string / a plain JSON object.
  */
+import { checkDiagnostics } from '../../domain/views/kernel-diagnostic-view.ts';
 import type { ProgramSummary } from '../../domain/log/program-state.ts';
 import type { ProgramReplay, ReplayRunResult } from '../../app/replay.ts';
 import { METRICS, type Comparison } from '../../app/compare.ts';
@@ -55,6 +56,10 @@ export function replayJson(r: ReplayRunResult) {
         : null,
       divergences: pr.divergences.length,
       divergenceList: pr.divergences,
+      btfRefused: pr.program.btfRefused,
+      kernelDiagnostics: pr.program.kernelDiagnostics,
+      kernelDiagnostic: pr.program.kernelDiagnostics[pr.program.kernelDiagnostics.length - 1] ?? null,
+      diagnosticDisagreements: checkDiagnostics(pr.program.kernelDiagnostics, pr.replay.finding),
       events: pr.events.map((e) => ({ insn: e.insn, kind: e.kind, object: e.object, from: e.from, to: e.to, objectLabel: objectLabel(pr, e.object) })),
       objects: pr.objects.map((o) => ({ id: o.id, refId: o.refId ?? null, type: o.type, origin: o.origin, local: o.local, allocInsn: o.allocInsn, endInsn: o.endInsn ?? null, endKind: o.endKind ?? null })),
     })),
@@ -75,6 +80,13 @@ export function printReplay(io: CliIo, r: ReplayRunResult, source: string): void
     for (const d of pr.divergences.slice(0, 20)) io.out(`  divergence at insn ${d.insn} (line ${d.line}) ${d.what}: model ${d.model}, kernel ${d.kernel}\n`);
     if (pr.divergences.length > 20) io.out(`  … ${pr.divergences.length - 20} more divergences (--json lists them all)\n`);
     if (pr.replay.finding) io.out(`  finding (${pr.replay.finding.kind}, insn ${pr.replay.finding.insn}): ${pr.replay.finding.explanation}\n`);
+    if (pr.program.btfRefused) io.out("  note: the kernel refused this object's BTF: the program was loaded, and is judged here, without it\n");
+    const diag = pr.program.kernelDiagnostics[pr.program.kernelDiagnostics.length - 1];
+    if (diag) {
+      io.out(`  kernel diagnostic: ${diag.category}${diag.title ? `: ${diag.title}` : ''}${diag.at?.insn !== null && diag.at?.insn !== undefined ? ` at insn ${diag.at.insn}` : ''}${diag.reason ? ` — ${diag.reason}` : ''}\n`);
+      for (const e of diag.causalPath) io.out(`    ${String(e.insn ?? '?').padStart(6)}  ${e.kind.padEnd(11)} ${e.text}\n`);
+      for (const x of checkDiagnostics(pr.program.kernelDiagnostics, pr.replay.finding)) io.out(`  DISAGREE with the kernel's diagnostic on the ${x.what}: kernel ${x.kernel}, model ${x.model}\n`);
+    }
   }
 }
 
