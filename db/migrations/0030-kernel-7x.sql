@@ -8,3 +8,4 @@ ALTER TABLE programs ADD COLUMN insns_totals TEXT;            -- JSON [main, eac
 ALTER TABLE programs ADD COLUMN kernel_diagnostics TEXT NOT NULL DEFAULT '[]'; -- JSON, see domain/log/kernel-diagnostic.ts
 ALTER TABLE programs ADD COLUMN btf_refused INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE programs ADD COLUMN section TEXT;                 -- the program's ELF section, when the loader named it
+ALTER TABLE programs ADD COLUMN struct_ops TEXT;              -- JSON {type, member}: the struct_ops callback it implements

@@ -2,14 +2,17 @@
 # Build the selftests corpus: real verifier logs of the kernel's own BPF selftests
 # (ownership families: lists, rbtrees, kptrs, refcounts, percpu objects; and kfuncs
 # that acquire/release kernel objects, trusted args, exceptions), captured on the
-# running kernel, with what the selftests expect beside what the kernel did.
+# running kernel or on a Debian kernel booted under QEMU, with what the selftests
+# expect beside what the kernel did.
 #
 #   sudo npm run corpus [-- --release R] [-- OPTIONS]
 #   sudo bash scripts/corpus/build-corpus.sh [OPTIONS]
 #
-#   --release R      corpus release = major.minor of the running kernel (default);
-#                    a release other than the running kernel's is refused (the
-#                    programs are loaded into the running kernel)
+#   --release R      corpus release (default: major.minor of the running kernel).
+#                    The running kernel's release loads on this machine; a release
+#                    of GUEST_FOR below (7.3) loads inside a QEMU guest booted with
+#                    that Debian kernel (scripts/corpus/guest-load.ts); others are
+#                    refused
 #   --source V       selftests source version (default: from the table below,
 #                    6.18 -> 6.12; else the release itself)
 #   --src DIR        an extracted kernel source tree to use (else looked up, else
@@ -20,7 +23,11 @@
 #                    or ~/.cache/kptrscope/corpus); also $KPTRSCOPE_CORPUS_CACHE
 #   --out DIR        output root (default test/corpus); writes DIR/<release>/
 #   --families "A B" only these families (default: all of FAMILIES below)
-#   --jobs N         parallel loads (default: number of CPUs)
+#   --jobs N         parallel loads (default: number of CPUs); in a guest build the
+#                    number of guests booted side by side (default: min(CPUs, 2))
+#   --memory MB      guest memory (default 2048, at least 1024)
+#   --guest-timeout S  seconds a guest may run (default: from the number of loads)
+#   --compile-only   stop after compiling (implies --keep-work): objects, job list
 #   --keep-work      keep the temp work dir (compiled objects, raw captures)
 #
 # Output (test/corpus/<release>/, see test/corpus/README.md): per family
@@ -37,13 +44,18 @@
 # and only the parts the build needs are extracted. Suites: see SUITE_FOR below;
 # the mirror is the one the system's apt uses ($KPTRSCOPE_DEBIAN_MIRROR overrides).
 #
-# Compile: clang-NN (19 preferred) with the selftests Makefile's BPF_CFLAGS,
-# CLANG_SYS_INCLUDES, -DENABLE_ATOMICS_TESTS, -O2 --target=bpf -mcpu=v3 and its
-# per-object progs/X.c-CFLAGS, against vmlinux.h from /sys/kernel/btf/vmlinux and
-# the source's own libbpf (tools/lib/bpf, built static here together with its
+# Compile: clang-NN (19 preferred) with the selftests Makefile's BPF_CFLAGS (read
+# from the Makefile: 6.12's and 7.3's differ), CLANG_SYS_INCLUDES,
+# -DENABLE_ATOMICS_TESTS, -O2, the Makefile's --target (bpf; bpfel from 7.x) and
+# -mcpu=v3 and its per-object progs/X.c-CFLAGS, against vmlinux.h of the kernel
+# that loads them (host: /sys/kernel/btf/vmlinux with this bpftool; guest: the
+# guest kernel's BTF from the capture cache, dumped by the guest userland's
+# bpftool 7.8, which adds the kfunc prototypes 7.x selftests need) and the
+# source's own libbpf (tools/lib/bpf, built static here together with its
 # bpf_helper_defs.h). Load: scripts/loader.c (unchanged) linked with that libbpf
-# and scripts/corpus/autoload-shim.c; every program alone (others autoload off).
-# A family that does not compile is recorded in the manifest, not fatal.
+# and scripts/corpus/autoload-shim.c (fully static for a guest); every program
+# alone (others autoload off). A family that does not compile is recorded in the
+# manifest, not fatal.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -54,6 +66,8 @@ repo=$(cd "$here/../.." && pwd)
 declare -A SOURCE_FOR=([6.18]=6.12 [7.3]=7.3)
 # Debian suite that has linux-source-V
 declare -A SUITE_FOR=([6.1]=bookworm [6.12]=trixie [7.2]=trixie-backports [7.3]=trixie-backports)
+# corpus releases loaded in a QEMU guest: the kernel spec of src-main/capture/kernel-cache.ts
+declare -A GUEST_FOR=([7.3]=7.3-cloud)
 # families: ownership (graph collections, kptrs, refcounts, percpu objects) ...
 FAMILIES_OWN="linked_list linked_list_fail local_kptr_stash local_kptr_stash_fail
  rbtree rbtree_fail rbtree_btf_fail__* refcounted_kptr refcounted_kptr_fail
@@ -75,6 +89,10 @@ families=""
 jobs=$(nproc 2>/dev/null || echo 2)
 keep_work=0
 fetch_only=0
+compile_only=0
+guest_memory=2048
+guest_timeout=""
+jobs_given=0
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -84,10 +102,13 @@ while [ $# -gt 0 ]; do
 	--cache) cache=$2; shift 2 ;;
 	--out) out_base=$2; shift 2 ;;
 	--families) families=$2; shift 2 ;;
-	--jobs) jobs=$2; shift 2 ;;
+	--jobs) jobs=$2; jobs_given=1; shift 2 ;;
+	--memory) guest_memory=$2; shift 2 ;;
+	--guest-timeout) guest_timeout=$2; shift 2 ;;
+	--compile-only) compile_only=1; keep_work=1; shift ;;
 	--keep-work) keep_work=1; shift ;;
 	--fetch) fetch_only=1; shift ;;
-	-h|--help) sed -n '2,46p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
 	*) echo "build-corpus: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -99,13 +120,20 @@ start_time=$(date +%s)
 host_release=$(uname -r)
 host_series=$(echo "$host_release" | cut -d. -f1,2)
 release=${release:-$host_series}
+guest_spec=""
 if [ "$release" != "$host_series" ]; then
-	die "release $release needs a $release kernel, this one is $host_release: the programs are loaded into the running kernel (for another release run this inside a guest booted with that kernel; see test/corpus/README.md)"
+	guest_spec=${GUEST_FOR[$release]:-}
+	[ -n "$guest_spec" ] || die "release $release needs a $release kernel, this one is $host_release, and GUEST_FOR names no Debian kernel to boot for it (known: ${!GUEST_FOR[*]})"
 fi
 source_ver=${source_ver:-${SOURCE_FOR[$release]:-$release}}
+run_ts() { node "$repo/bin/run-ts.mjs" "$@"; }
 
-[ "$(id -u)" -eq 0 ] || die "must run as root (it loads BPF programs into the kernel); try: sudo npm run corpus"
-[ -r /sys/kernel/btf/vmlinux ] || die "/sys/kernel/btf/vmlinux missing: the kernel needs CONFIG_DEBUG_INFO_BTF=y"
+if [ -z "$guest_spec" ]; then
+	[ "$(id -u)" -eq 0 ] || die "must run as root (it loads BPF programs into the kernel); try: sudo npm run corpus"
+	[ -r /sys/kernel/btf/vmlinux ] || die "/sys/kernel/btf/vmlinux missing: the kernel needs CONFIG_DEBUG_INFO_BTF=y"
+else
+	[ $jobs_given -eq 1 ] || jobs=$(( jobs > 2 ? 2 : jobs ))
+fi
 
 # ------------------------------------------------------------------- tools ----
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C
@@ -131,11 +159,16 @@ command -v python3 >/dev/null || missing+=(python3)
 command -v xz >/dev/null || missing+=(xz-utils)
 [ -e /usr/include/gelf.h ] || missing+=(libelf-dev)
 [ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
+if [ -n "$guest_spec" ]; then
+	command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
+	command -v busybox >/dev/null || missing+=(busybox-static)
+	command -v node >/dev/null || die "node is needed to boot the guest (npm ci first)"
+fi
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 CLANG=clang-$llvm
 STRIP=llvm-strip-$llvm
 command -v node >/dev/null || die "node is needed for the manifest step (npm ci first)"
-mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf || true
+[ -n "$guest_spec" ] || mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf || true
 
 # ------------------------------------------------------------------ source ----
 # parts of the source tree the build reads (libbpf's Makefile wants tools/scripts,
@@ -225,7 +258,11 @@ if [ -z "$src_version" ]; then
 	src_version=$(cat "$src/.debian-version" 2>/dev/null | sed 's/-.*//' || true)
 fi
 deb_version=$(cat "$src/.debian-version" 2>/dev/null || true)
-say "release $release (kernel $host_release), selftests from linux-source-$source_ver ${src_version:+($src_version)} in $src"
+if [ -n "$guest_spec" ]; then
+	say "release $release (guest kernel $guest_spec under QEMU), selftests from linux-source-$source_ver ${src_version:+($src_version)} in $src"
+else
+	say "release $release (kernel $host_release), selftests from linux-source-$source_ver ${src_version:+($src_version)} in $src"
+fi
 
 # -------------------------------------------------------------------- work ----
 work=$(mktemp -d /tmp/kptrscope-corpus.XXXXXX)
@@ -240,21 +277,48 @@ make -s -C "$src/tools/lib/bpf" OUTPUT="$work/libbpf/" DESTDIR="$work" prefix= B
 libbpf_version=$(awk '/LIBBPF_MAJOR_VERSION/ {M=$3} /LIBBPF_MINOR_VERSION/ {m=$3} END {print M "." m}' "$work/include/bpf/libbpf_version.h")
 
 LIBINC=(-I"$work/include" -I"$src/tools/include/uapi")
-gcc -O2 -Wall "${LIBINC[@]}" -o "$work/loader" "$repo/scripts/loader.c" "$here/autoload-shim.c" \
+# a guest's initramfs has no libraries: link the loader fully static there
+static=(); [ -z "$guest_spec" ] || static=(-static)
+gcc -O2 -Wall "${static[@]}" "${LIBINC[@]}" -o "$work/loader" "$repo/scripts/loader.c" "$here/autoload-shim.c" \
 	-Wl,--wrap=bpf_program__set_log_level "$work/libbpf/libbpf.a" -lelf -lz -ldl ||
 	die "cannot build scripts/loader.c"
 gcc -O2 -Wall "${LIBINC[@]}" -o "$work/list-progs" "$here/list-progs.c" "$work/libbpf/libbpf.a" -lelf -lz ||
 	die "cannot build list-progs.c"
 
-bpftool btf dump file /sys/kernel/btf/vmlinux format c > "$work/include/vmlinux.h"
+if [ -n "$guest_spec" ]; then
+	# the guest kernel's BTF (capture cache) with kfunc prototypes (the guest userland's bpftool)
+	run_ts "$here/guest-load.ts" vmlinux-h --kernel "$guest_spec" --out "$work/include/vmlinux.h" --info "$work/guest-kernel.json" ||
+		die "cannot make vmlinux.h for $guest_spec"
+	vmlinux_from="BTF of $(node -p "require('$work/guest-kernel.json').package"), $(node -p "require('$work/guest-kernel.json').bpftool")"
+else
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > "$work/include/vmlinux.h"
+	vmlinux_from="/sys/kernel/btf/vmlinux, $(bpftool version 2>/dev/null | head -1)"
+fi
 
-# the selftests Makefile's flags for test_progs' BPF objects
+# the selftests Makefile's flags for test_progs' BPF objects: its BPF_CFLAGS (the make variables
+# replaced by this build's directories; the installed-headers dir $(OUTPUT)/../usr/include is not
+# made here: APIDIR, tools/include/uapi, has the same headers), CLANG_SYS_INCLUDES, the
+# TRUNNER_BPF_CFLAGS' -DENABLE_ATOMICS_TESTS, and the CLANG_BPF_BUILD_RULE's --target
+makefile_bpf_cflags() {
+	local txt
+	txt=$(awk '/^BPF_CFLAGS[[:space:]]*:?=/ { grab = 1 }
+		grab { l = $0; sub(/#.*/, "", l); c = (l ~ /\\[[:space:]]*$/); sub(/\\[[:space:]]*$/, "", l); print l; if (!c) exit }' "$st/Makefile" |
+		sed 's/^BPF_CFLAGS[[:space:]]*:\?=//' | tr '\n\t' '  ')
+	txt=$(echo "$txt" | sed -e 's|-I$(abspath $(OUTPUT)/../usr/include)||g' \
+		-e "s|\$(SRCARCH)|x86|g; s|\$(MENDIAN)|-mlittle-endian|g; s|\$(INCLUDE_DIR)|$work/include|g" \
+		-e "s|\$(CURDIR)|$st|g; s|\$(APIDIR)|$src/tools/include/uapi|g; s|\$(TOOLSINCDIR)|$src/tools/include|g")
+	case "$txt" in *'$('*|'') return 1 ;; esac
+	echo "$txt"
+}
+bpf_cflags=$(makefile_bpf_cflags) || die "cannot read BPF_CFLAGS from $st/Makefile (a make variable this script does not know?)"
+if awk '/^define CLANG_BPF_BUILD_RULE/ { g = 1 } g && /^endef/ { exit } g' "$st/Makefile" | grep -q 'BPF_TARGET_ENDIAN'; then
+	bpf_target=--target=bpfel
+else
+	bpf_target=--target=bpf
+fi
 sys_includes=$("$CLANG" -v -E - </dev/null 2>&1 | sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
-BPF_CFLAGS=(-g -Wall -Werror -D__TARGET_ARCH_x86 -mlittle-endian -I"$work/include" -I"$st" -I"$src/tools/include/uapi"
-	-Wno-compare-distinct-pointer-types)
-[ -d "$st/libarena/include" ] && BPF_CFLAGS+=(-I"$src/tools/include" -I"$st/libarena/include")
 # shellcheck disable=SC2206
-BPF_CFLAGS+=($sys_includes -DENABLE_ATOMICS_TESTS)
+BPF_CFLAGS=($bpf_cflags $sys_includes -DENABLE_ATOMICS_TESTS)
 per_object_cflags() { sed -n "s|^progs/$1\.c-CFLAGS[[:space:]]*:\?=[[:space:]]*||p" "$st/Makefile" | head -1; }
 
 # expand the family list (globs such as rbtree_btf_fail__* against progs/)
@@ -283,7 +347,7 @@ for fam in "${fam_list[@]}"; do
 	fi
 	extra=$(per_object_cflags "$fam")
 	# shellcheck disable=SC2086
-	cmd=("$CLANG" "${BPF_CFLAGS[@]}" $extra -O2 --target=bpf -c "$st/progs/$fam.c" -mcpu=v3 -o "$work/obj/$fam.full.o")
+	cmd=("$CLANG" "${BPF_CFLAGS[@]}" $extra -O2 "$bpf_target" -c "$st/progs/$fam.c" -mcpu=v3 -o "$work/obj/$fam.full.o")
 	echo "${cmd[*]}" | sed "s|$work|\$WORK|g; s|$src|\$SRC|g" > "$d/compile.cmd"
 	if ! "${cmd[@]}" 2> "$d/compile.err"; then
 		say "  $fam: compile error: $(grep -m1 'error:' "$d/compile.err" | sed "s|$src/||")"
@@ -302,18 +366,33 @@ for fam in "${fam_list[@]}"; do
 	say "  $fam: $(wc -l < "$d/progs.tsv") programs"
 done
 
+if [ $compile_only -eq 1 ]; then
+	say "compiled in $(($(date +%s) - start_time)) s; objects in $work/obj, loads to run in $work/jobs.txt"
+	exit 0
+fi
+
 # ------------------------------------------------------------------- load ----
 # one loader run per program and level: the program alone in a fresh bpf_object;
 # stdout = the raw kernel log, stderr = libbpf's warnings + "result: ..."
-say "loading $(($(wc -l < "$work/jobs.txt") / 2)) programs at log levels $LEVEL_L1 and $LEVEL_L2 ($jobs at a time)"
-export work
-load_one() {
-	local fam=$1 prog=$2 tag=$3 level=$4 d="$work/raw/$1"
-	"$work/loader" "$work/obj/$fam.bpf.o" --prog "$prog" --level "$level" \
-		> "$d/$prog.$tag.log" 2> "$d/$prog.$tag.err" || true
-}
-export -f load_one
-xargs -P "$jobs" -L 1 bash -c 'load_one "$@"' _ < "$work/jobs.txt"
+if [ -n "$guest_spec" ]; then
+	# the same loads, inside the guest: WORK/raw/<family>/<prog>.<L1|L2>.{log,err} as below
+	say "loading $(($(wc -l < "$work/jobs.txt") / 2)) programs at log levels $LEVEL_L1 and $LEVEL_L2 in $jobs $guest_spec guest(s)"
+	run_ts "$here/guest-load.ts" load --kernel "$guest_spec" --work "$work" --loader "$work/loader" \
+		--guests "$jobs" --memory "$guest_memory" ${guest_timeout:+--timeout "$guest_timeout"} ||
+		{ keep_work=1; die "the guest loads did not finish (work dir kept: $work)"; }
+	kernel_release=$(node -p "require('$work/guest.json').kernel")
+else
+	say "loading $(($(wc -l < "$work/jobs.txt") / 2)) programs at log levels $LEVEL_L1 and $LEVEL_L2 ($jobs at a time)"
+	export work
+	load_one() {
+		local fam=$1 prog=$2 tag=$3 level=$4 d="$work/raw/$1"
+		"$work/loader" "$work/obj/$fam.bpf.o" --prog "$prog" --level "$level" \
+			> "$d/$prog.$tag.log" 2> "$d/$prog.$tag.err" || true
+	}
+	export -f load_one
+	xargs -P "$jobs" -L 1 bash -c 'load_one "$@"' _ < "$work/jobs.txt"
+	kernel_release=$host_release
+fi
 
 # -------------------------------------------------- prog_tests tables (C) ----
 # {prog_name, err_msg} tables in prog_tests/*.c (e.g. linked_list_fail_tests in
@@ -350,18 +429,27 @@ grep -ho 'RUN_TESTS([a-z_0-9]*)' "$st"/prog_tests/*.c | sed 's/RUN_TESTS(\(.*\))
 cat > "$work/meta.json" <<-EOF
 {
   "release": "$release",
-  "kernel": "$host_release",
+  "kernel": "$kernel_release",
   "selftestsSource": "linux-source-$source_ver",
   "selftestsVersion": "${src_version:-unknown}",
   "debianVersion": "${deb_version:-unknown}",
   "libbpf": "$libbpf_version (from the selftests source, static)",
   "clang": "$("$CLANG" --version | head -1)",
   "bpftool": "$(bpftool version 2>/dev/null | head -1)",
+  "vmlinuxH": "$vmlinux_from",
   "logLevels": { "L1": $LEVEL_L1, "L2": $LEVEL_L2 },
   "objMaxBytes": $OBJ_MAX,
   "builtAt": "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 }
 EOF
+if [ -n "$guest_spec" ]; then
+	# where the loads ran: the guest (scripts/corpus/guest-load.ts wrote guest.json)
+	node -e '
+		const fs = require("fs"), [m, g, spec] = process.argv.slice(1);
+		const meta = JSON.parse(fs.readFileSync(m, "utf8")), guest = JSON.parse(fs.readFileSync(g, "utf8"));
+		meta.guest = { spec, package: guest.package, version: guest.version, accel: guest.accel, memoryMb: guest.memoryMb, guests: guest.guests, seconds: guest.seconds };
+		fs.writeFileSync(m, JSON.stringify(meta, null, 2) + "\n");' "$work/meta.json" "$work/guest.json" "$guest_spec"
+fi
 node "$repo/bin/run-ts.mjs" "$here/make-manifest.ts" --work "$work" --src "$src" --out "$out_base/$release" \
 	--seconds "$(($(date +%s) - start_time))" $replace
 say "done in $(($(date +%s) - start_time)) s: $out_base/$release ($(du -sh "$out_base/$release" | cut -f1))"

@@ -3,11 +3,12 @@
 //
 //   node bin/run-ts.mjs scripts/corpus/make-manifest.ts --work DIR --src DIR --out DIR [--seconds N] [--replace]
 //
-// For every program it puts what the 6.x selftests expect (their btf_decl_tag annotations
+// For every program it puts what the selftests expect (their btf_decl_tag annotations
 // __success/__failure/__msg/__log_level/__retval as test_loader reads them, or the
 // {prog_name, err_msg} tables of prog_tests/*.c, or "the skeleton must load") beside what the
-// running kernel did, and flags the differences. The facts read from a log (failInsn, message,
-// insnsProcessed) are computed by log-facts.ts, which the corpus test reuses.
+// kernel did (the running one, or a QEMU guest's: scripts/corpus/guest-load.ts), and flags the
+// differences. The facts read from a log (failInsn, message, insnsProcessed) are computed by
+// log-facts.ts, which the corpus test reuses.
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -19,6 +20,8 @@ type Verdict = 'accepted' | 'rejected' | 'load-failed' | 'log-truncated';
 export interface Expected {
   outcome: Outcome;
   msgs: string[];
+  /** __not_msg (7.x): must not be in the log (between the bracketing __msg matches); recorded, not checked */
+  notMsgs?: string[];
   source: string;
   logLevel?: number;
   retval?: string;
@@ -166,29 +169,44 @@ export function parseBtfTags(text: string): BtfTags {
   return { funcs, tags };
 }
 
+/**
+ * The test tags of one program in test_loader's order, each as `test_…` without its counter.
+ * Two encodings: up to 6.x `comment:test_expect_msg=N=msg` (the __COUNTER__ after the first `=`,
+ * in __msg/__xlated/__jited and their _unpriv forms only; the tags are taken in BTF order, as
+ * 6.12's test_loader does), from 7.x `comment:N:test_…` for every tag (test_loader sorts them with
+ * strverscmp, i.e. by N: BTF does not keep the source order).
+ */
+export function testTags(tags: string[]): string[] {
+  const counted = tags.map((t) => /^comment:(\d+):([\s\S]*)$/.exec(t)).filter((m): m is RegExpExecArray => m !== null);
+  if (counted.length > 0) return counted.sort((a, b) => Number(a[1]) - Number(b[1])).map((m) => m[2]!);
+  return tags
+    .filter((t) => t.startsWith('comment:test_'))
+    .map((t) => t.slice('comment:'.length))
+    .map((t) => {
+      const m = /^(test_expect_msg(?:_unpriv)?=|test_expect_xlated(?:_unpriv)?=|test_jited(?:_unpriv)?=)\d+=([\s\S]*)$/.exec(t);
+      return m ? m[1]! + m[2]! : t;
+    });
+}
+
 // the subset of test_loader.c's parse_test_spec() that matters for a privileged load
 function annotations(tags: string[], source: string): Expected | null {
   const e: Expected = { outcome: 'success', msgs: [], source };
   let any = false;
-  const dyn = (s: string, pfx: string): string | null => {
-    if (!s.startsWith(pfx)) return null;
-    const rest = s.slice(pfx.length);
-    const eq = rest.indexOf('=');
-    return eq < 0 ? null : rest.slice(eq + 1);
-  };
-  for (const s of tags) {
-    if (!s.startsWith('comment:test_')) continue;
+  const val = (s: string, pfx: string): string | null => (s.startsWith(pfx) ? s.slice(pfx.length) : null);
+  for (const s of testTags(tags)) {
+    if (!s.startsWith('test_') && !s.startsWith('load_mode=')) continue;
     any = true;
     let v: string | null;
-    if (s === 'comment:test_expect_failure') e.outcome = 'failure';
-    else if (s === 'comment:test_expect_success') e.outcome = 'success';
-    else if ((v = dyn(s, 'comment:test_expect_msg='))) e.msgs.push(v);
-    else if (s.startsWith('comment:test_log_level=')) e.logLevel = Number(s.slice('comment:test_log_level='.length));
-    else if (s.startsWith('comment:test_retval=')) e.retval = s.slice('comment:test_retval='.length);
-    else if (s.startsWith('comment:test_description=')) e.description = s.slice('comment:test_description='.length);
-    else if (s.startsWith('comment:test_prog_flags=')) (e.flags ??= []).push(s.slice('comment:test_prog_flags='.length));
-    else if (s.startsWith('comment:test_arch=')) (e.arch ??= []).push(s.slice('comment:test_arch='.length));
-    else if (s === 'comment:test_auxiliary') e.auxiliary = true;
+    if (s === 'test_expect_failure') e.outcome = 'failure';
+    else if (s === 'test_expect_success') e.outcome = 'success';
+    else if ((v = val(s, 'test_expect_msg=')) !== null) e.msgs.push(v);
+    else if ((v = val(s, 'test_expect_not_msg=')) !== null) (e.notMsgs ??= []).push(v);
+    else if ((v = val(s, 'test_log_level=')) !== null) e.logLevel = Number(v);
+    else if ((v = val(s, 'test_retval=')) !== null) e.retval = v;
+    else if ((v = val(s, 'test_description=')) !== null) e.description = v;
+    else if ((v = val(s, 'test_prog_flags=')) !== null) (e.flags ??= []).push(v);
+    else if ((v = val(s, 'test_arch=')) !== null) (e.arch ??= []).push(v);
+    else if (s === 'test_auxiliary') e.auxiliary = true;
     else if (s.includes('_unpriv')) e.unprivTags = true;
   }
   return any ? e : null;
@@ -288,17 +306,24 @@ function result(errText: string): { ok: boolean; errno: number | null; libbpf: s
   };
 }
 
+/** The kernel's own error lines: from 7.x the verifier appends a report ("Verification failed: …",
+ * "At:", "Causal path:", "Suggestion:"): the README quotes what comes before it. */
+function headline(message: string[]): string[] {
+  const i = message.findIndex((l) => /^Verification failed: /.test(l));
+  return i > 0 ? message.slice(0, i) : message;
+}
+
 function describe(e: ProgramEntry): string | undefined {
   const v = e.actual.verdict;
   if (e.check.outcome === 'mismatch') {
     if (e.expected.outcome === 'success') {
-      const why = v === 'load-failed' ? `fails to load (${e.actual.stage}): ${(e.actual.reason ?? e.actual.message).join(' / ')}` : `rejects it: ${e.actual.message.join(' / ')}`;
+      const why = v === 'load-failed' ? `fails to load (${e.actual.stage}): ${(e.actual.reason ?? headline(e.actual.message)).join(' / ')}` : `rejects it: ${headline(e.actual.message).join(' / ')}`;
       return `the ${meta.selftestsSource} selftest expects this program to load; ${meta.release} ${why}`;
     }
     return `the ${meta.selftestsSource} selftest expects a rejection${e.expected.msgs.length ? ` (${JSON.stringify(e.expected.msgs)})` : ''}; ${meta.release} accepts it`;
   }
   if (e.check.msgs === 'missing') {
-    return `rejected as expected, but an expected message is not in the ${meta.release} log: expected ${JSON.stringify(e.check.missingMsg)}, the kernel says ${JSON.stringify(e.actual.message.join('\n') || (e.actual.reason ?? []).join('\n'))}`;
+    return `rejected as expected, but an expected message is not in the ${meta.release} log: expected ${JSON.stringify(e.check.missingMsg)}, the kernel says ${JSON.stringify(headline(e.actual.message).join('\n') || (e.actual.reason ?? []).join('\n'))}`;
   }
   return undefined;
 }
@@ -506,6 +531,12 @@ function readme(fams: FamilyEntry[], progs: ProgramEntry[]): string {
   );
   L.push(`- kernel ${m.kernel}; selftests ${m.selftestsSource} (${m.selftestsVersion}${m.debianVersion !== 'unknown' ? `, Debian ${m.debianVersion}` : ''}); libbpf ${m.libbpf}; ${m.clang}`);
   L.push(`- logs: L1 = log_level ${lv.L1}, L2 = log_level ${lv.L2} (level 1 or 2, with the stats bit 4)`);
+  const g = m.guest as { package: string; accel: string; memoryMb: number; guests: number; seconds: number } | undefined;
+  if (g) {
+    L.push(
+      `- loaded in ${g.guests} QEMU guest(s) (${g.accel === 'kvm' ? 'KVM' : 'TCG'}, ${g.memoryMb} MB) booted with Debian's ${g.package} (scripts/corpus/guest-load.ts): ${g.seconds} s for every load; vmlinux.h: ${String(m.vmlinuxH)}`,
+    );
+  }
   L.push(`- built ${m.builtAt}${Number.isFinite(seconds) ? ` in ${seconds} s` : ''}; ${progs.length} programs, ${(du(out!) / 1048576).toFixed(2)} MiB of files`, '');
   L.push('| group | family | programs | accepted | rejected | load-failed | mismatches | blocked here | expected from |');
   L.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');

@@ -96,7 +96,7 @@ export async function ingestLog(store: Store, path: string, opts: IngestOptions 
   if (await store.hasRunOfSize(size)) {
     const sha = await sha256File(abs);
     const id = await store.findRunBySha(sha);
-    if (id !== undefined) return duplicateResult(store, id, abs, btfFiles, opts.replay);
+    if (id !== undefined) return duplicateResult(store, id, abs, btfFiles, opts.replay, kernel);
   }
 
   const outcome = await writeFor(store, path, async (w) => {
@@ -165,7 +165,7 @@ export async function ingestLog(store: Store, path: string, opts: IngestOptions 
     if (e instanceof SameContent) return e;
     throw e;
   });
-  if (outcome instanceof SameContent) return duplicateResult(store, outcome.runId, abs, btfFiles, opts.replay);
+  if (outcome instanceof SameContent) return duplicateResult(store, outcome.runId, abs, btfFiles, opts.replay, kernel);
   return outcome;
 }
 
@@ -174,7 +174,10 @@ class SameContent {
   constructor(readonly runId: number) {}
 }
 
-async function duplicateResult(store: Store, runId: number, abs: string, btfFiles: string[], replay: IngestOptions['replay']): Promise<IngestResult> {
+async function duplicateResult(store: Store, runId: number, abs: string, btfFiles: string[], replay: IngestOptions['replay'], kernel: string | null): Promise<IngestResult> {
+  // The same log again, now with its kernel named: a run stored without one learns it (its replays
+  // are then judged by that kernel's rules; a run that has a kernel keeps it).
+  if (kernel !== null && (await store.getRun(runId))?.kernel === null) await store.write((w) => w.setRunKernel(runId, kernel));
   let stored: StoredBtf[] = [];
   if (btfFiles.length > 0) {
     stored = await writeFor(store, abs, async (w) => {

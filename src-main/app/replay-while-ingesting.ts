@@ -81,7 +81,7 @@ export class InlineReplays {
     this.router = new ReplayRouter(
       setup.router,
       (idx, plain) => this.saves.save(this.runId, idx, plain),
-      (idx) => this.info?.(idx) ?? { section: null, btfRefused: false },
+      (idx) => this.info?.(idx) ?? { section: null, btfRefused: false, structOps: null },
     );
   }
 

@@ -92,6 +92,7 @@ async function replayStored(
     profileIsDefault: ctx.profileIsDefault,
     section: p.section,
     btfRefused: p.btfRefused,
+    structOps: p.structOps,
     ...(ctx.btf ? { btf: ctx.btf.summary } : {}),
     ...(ctx.logKernel ? { logKernel: ctx.logKernel } : {}),
   });

@@ -41,13 +41,14 @@ export interface ProgramRow {
   kernel_diagnostics?: string;
   btf_refused?: number;
   section?: string | null;
+  struct_ops?: string | null;
 }
 
 export const PROGRAM_COLUMNS = [
   'run_id', 'idx', 'name', 'wrapper', 'verdict', 'truncation', 'error', 'error_classes', 'fail_insn', 'fail_line',
   'insns_processed', 'insn_limit', 'max_states_per_insn', 'total_states', 'peak_states', 'mark_read', 'verification_usec',
   'stack_depth', 'first_line', 'last_line', 'line_count', 'unknown_lines', 'loader_error', 'errno', 'log_level', 'kernel_hints',
-  'stack_depth_max', 'subprogs', 'insns_totals', 'kernel_diagnostics', 'btf_refused', 'section',
+  'stack_depth_max', 'subprogs', 'insns_totals', 'kernel_diagnostics', 'btf_refused', 'section', 'struct_ops',
 ] as const;
 
 export function programRowValues(runId: number, p: ProgramSummary): (string | number | null)[] {
@@ -85,6 +86,7 @@ export function programRowValues(runId: number, p: ProgramSummary): (string | nu
     JSON.stringify(p.kernelDiagnostics),
     p.btfRefused ? 1 : 0,
     p.section,
+    p.structOps ? JSON.stringify(p.structOps) : null,
   ];
 }
 
@@ -123,5 +125,6 @@ export function programRowToSummary(r: ProgramRow): ProgramSummary {
     kernelDiagnostics: r.kernel_diagnostics ? (JSON.parse(r.kernel_diagnostics) as KernelDiagnostic[]) : [],
     btfRefused: r.btf_refused === 1,
     section: r.section ?? null,
+    structOps: r.struct_ops ? (JSON.parse(r.struct_ops) as { type: string; member: string }) : null,
   };
 }

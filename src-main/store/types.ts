@@ -192,6 +192,8 @@ export interface StoreWriter extends StoreReader {
   insertBtf(f: NewBtfFile): Promise<BtfFileRow>;
   beginRun(h: RunHeader): Promise<RunSink>;
   linkBtf(runId: number, btfIds: readonly number[]): Promise<void>;
+  /** Records the kernel release of a run stored without one (a run that has one keeps it). */
+  setRunKernel(runId: number, kernel: string): Promise<void>;
   /** Replaces any earlier replay of the same key. Returns the replay id. */
   saveReplay(key: ReplayKey, r: ReplayToSave, btfId: number | null): Promise<number>;
 }

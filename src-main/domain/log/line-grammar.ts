@@ -51,6 +51,13 @@ const INFO_RES: readonly RegExp[] = [
   /^SCC (?:enter|exit|backedge) \(\d+\)$/, // 6.17+ level 2: entering/leaving a loop's strongly connected component
 ];
 
+/**
+ * Lines that are the kernel's error when the program ends right after them, and a notice when the
+ * walk goes on (the log parser decides from what follows): a struct_ops callback returning a pointer
+ * (a qdisc's dequeue) is not checked like a global function, but an exception callback must be.
+ */
+export const NOTICE_OR_ERROR_RES: readonly RegExp[] = [/^Global function \S+\(\) return value not void or scalar\. Only those are supported\.$/];
+
 function stateBodyIsState(rest: string): boolean {
   return rest === '' || STATE_START_RE.test(rest);
 }

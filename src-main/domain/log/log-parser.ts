@@ -17,7 +17,7 @@
  */
 import type { LineInfo } from './line-reader.ts';
 import type { LogRecord } from './records.ts';
-import { ANALYSIS_BODY_RE, classifyKernelLine, type KernelLineBody } from './line-grammar.ts';
+import { ANALYSIS_BODY_RE, classifyKernelLine, NOTICE_OR_ERROR_RES, type KernelLineBody } from './line-grammar.ts';
 import { errorClassOfLine } from './error-catalog.ts';
 import { ProgramState, type ProgramSummary, type Wrapper } from './program-state.ts';
 import {
@@ -42,6 +42,7 @@ export interface LogSink {
 export interface ProgramInfo {
   section: string | null;
   btfRefused: boolean;
+  structOps: { type: string; member: string } | null;
 }
 
 export interface ParseTotals {
@@ -67,6 +68,9 @@ export class TooManyProgramsError extends Error {
 
 /** libbpf's report that the kernel refused the object's BTF (errno as a number or, from libbpf 1.5, a name). */
 const BTF_REFUSED_RE = /^Error loading \.BTF into kernel: -?\w+\. BTF is (?:optional|mandatory)/;
+
+const STRUCT_OPS_TYPE_RE = /^struct_ops init: struct (\w+)\(type_id=\d+\) (\w+) found/;
+const STRUCT_OPS_MEMBER_RE = /^struct_ops init_kern (\w+): func ptr (\w+) is set to prog (\w+)/;
 
 /** The section headings of 7.3's diagnostic block that start at column 0 (kernel/bpf/diagnostics.c). */
 const DIAGNOSTIC_SECTION_RE = /^(?:Reason|At|Causal path|Suggestion|Active lock|Note|Notes|Details):$/;
@@ -267,7 +271,7 @@ export class LogParser {
    * its ELF section, and whether its object's BTF was refused. */
   programInfo(idx: number): ProgramInfo {
     const s = this.programs[idx]?.summary;
-    return { section: s?.section ?? null, btfRefused: s?.btfRefused ?? false };
+    return { section: s?.section ?? null, btfRefused: s?.btfRefused ?? false, structOps: s?.structOps ?? null };
   }
 
   finish(): ParseTotals {
@@ -339,9 +343,15 @@ export class LogParser {
         if (lb.progName !== undefined) this.lastMentionedProg = lb.progName;
         // Functions in `.text` are subprograms, loaded with the programs that call them.
         const found = /^sec '(?!\.text')([^']*)': found program '([^']+)'/.exec(lb.message);
+        let so: RegExpExecArray | null;
         if (found) {
           this.foundPrograms.push(found[2] as string);
           this.sectionByName.set(found[2] as string, found[1] as string);
+        } else if ((so = STRUCT_OPS_TYPE_RE.exec(lb.message))) {
+          this.structOpsType.set(so[2] as string, so[1] as string);
+        } else if ((so = STRUCT_OPS_MEMBER_RE.exec(lb.message))) {
+          const type = this.structOpsType.get(so[1] as string);
+          if (type !== undefined) this.structOpsOf.set(so[3] as string, { type, member: so[2] as string });
         } else if (BTF_REFUSED_RE.test(lb.message)) {
           // The object's BTF was refused: every program loaded after this line was judged without it.
           this.btfRefused = true;
@@ -359,6 +369,10 @@ export class LogParser {
   /** The loader said the kernel refused the object's BTF (libbpf: `Error loading .BTF into kernel: -40.
    * BTF is optional, ignoring.`, or `… BTF is mandatory, can't proceed.`). */
   private btfRefused = false;
+  /** struct_ops map name → its type, and program → the struct_ops member it implements (libbpf's
+   * `struct_ops init: struct T(type_id=N) NAME found`, `struct_ops init_kern NAME: func ptr M is set to prog P`). */
+  private structOpsType = new Map<string, string>();
+  private structOpsOf = new Map<string, { type: string; member: string }>();
   /** The ELF section of each program libbpf found (its program type: prog-types.ts). */
   private sectionByName = new Map<string, string>();
   /** The last libbpf line that reads like a problem, the reason for an object that failed to load. */
@@ -380,6 +394,7 @@ export class LogParser {
     const p = new ProgramState(this.programs.length, unique, wrapper, firstLine);
     p.summary.section = this.sectionByName.get(name) ?? null;
     p.summary.btfRefused = this.btfRefused;
+    p.summary.structOps = this.structOpsOf.get(name) ?? null;
     this.programs.push(p);
     this.byName.set(unique, p);
     this.latestByName.set(name, p);
@@ -485,7 +500,8 @@ export class LogParser {
       // file that is not a log does not become "errors".
       const isError = i > lastBlank && asError && h.prog !== null && (beforeStats || h.prog.hasStructure);
       const errorClass = isError ? errorClassOfLine(h.line.text) : undefined;
-      this.emit(isError ? (errorClass !== undefined ? { kind: 'error', errorClass } : { kind: 'error' }) : { kind: 'unknown' }, h.line, h.prog);
+      const notice = !isError && h.prog !== null && NOTICE_OR_ERROR_RES.some((re) => re.test(kernelTextOf(h.line.text)));
+      this.emit(isError ? (errorClass !== undefined ? { kind: 'error', errorClass } : { kind: 'error' }) : { kind: notice ? 'info' : 'unknown' }, h.line, h.prog);
     }
     this.flushing = false;
   }

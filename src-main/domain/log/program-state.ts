@@ -74,6 +74,8 @@ export interface ProgramSummary {
   btfRefused: boolean;
   /** The program's ELF section when the loader named it (`tp_btf/task_newtask`): its program type. */
   section: string | null;
+  /** The struct_ops callback the program implements (`Qdisc_ops` `enqueue`), when libbpf said so. */
+  structOps: { type: string; member: string } | null;
 }
 
 const MAX_ERROR_CHARS = 64 * 1024;
@@ -152,6 +154,7 @@ export class ProgramState {
       kernelDiagnostics: [],
       btfRefused: false,
       section: null,
+      structOps: null,
     };
   }
 

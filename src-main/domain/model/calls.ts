@@ -38,7 +38,8 @@ export function execCall(api: ModelApi, rules: RuleRegistry, s: PathState, name:
   after.regs[0] = r0 ?? scalar();
 }
 
-export function checkMainExit(s: PathState, insn: number, objects: ObjectTable, log: ReplayLog, how = 'the program exits'): void {
+/** `returns`: the struct_ops callback hands a reference of this type back by returning it (R0). */
+export function checkMainExit(s: PathState, insn: number, objects: ObjectTable, log: ReplayLog, how = 'the program exits', returns: string | null = null): void {
   if (s.lock) {
     log.finding(
       'exit-while-locked',
@@ -50,6 +51,16 @@ export function checkMainExit(s: PathState, insn: number, objects: ObjectTable, 
   if (s.rcu) {
     log.finding('context-violation', [], `${how} at insn ${insn} inside an RCU read section (path ${s.path.join('→')}): bpf_rcu_read_unlock is missing`);
     return;
+  }
+  const r0 = s.frames[0]?.regs[0];
+  if (returns !== null && r0?.own === 'own' && r0.obj !== undefined && (r0.btf ?? objects.obj(r0.obj)?.type) === returns) {
+    // Returning it hands the reference to the kernel (a qdisc's dequeue gives the skb back).
+    const i = s.refs.findIndex((e) => e.kind === 'ptr' && e.obj === r0.obj);
+    if (i >= 0) {
+      log.event('release', r0.obj, holdersOf(s, r0.obj).join(',') || 'R0', 'the kernel (returned)');
+      objects.endObject(r0.obj, 'release');
+      s.refs.splice(i, 1);
+    }
   }
   const leaked = s.refs.filter((e) => e.kind === 'ptr' && e.obj !== undefined).map((e) => e.obj as number);
   if (leaked.length === 0) return;

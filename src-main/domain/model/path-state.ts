@@ -43,6 +43,9 @@ export interface PathState {
   blind?: boolean;
   /** Inside bpf_rcu_read_lock() … bpf_rcu_read_unlock() (6.2). */
   rcu?: boolean;
+  /** struct_ops arguments the kernel passes referenced: context offset → the owning value a load
+   * from there gives (rules/struct-ops.ts). Never changed after the program's start. */
+  ctxArgs?: ReadonlyMap<number, MReg>;
 }
 
 export function newFrame(): Frame {
@@ -90,6 +93,7 @@ export function cloneState(s: PathState): PathState {
     path: s.path.slice(),
   };
   if (s.blind) c.blind = true;
+  if (s.ctxArgs) c.ctxArgs = s.ctxArgs;
   return c;
 }
 

@@ -16,6 +16,8 @@ import type { ParsedState } from '../log/reg-state.ts';
 import { adoptPlain, compareFrame, fillRefs, reseed, seedPartial, type Checker } from './crosscheck.ts';
 import type { Insn } from './insn.ts';
 import { RecordCache } from './record-cache.ts';
+import { returnsReference, structOpsArgs, type StructOpsInfo } from './rules/struct-ops.ts';
+import type { MReg } from './regs.ts';
 import { cloneState, curFrame, enterFrame, holdersOf, initialState, newFrame, type PathState } from './path-state.ts';
 import type { RuleRegistry } from './rules/index.ts';
 import type { ModelApi } from './rules/types.ts';
@@ -52,6 +54,8 @@ export interface PathWalkDeps {
   api: ModelApi;
   rules: RuleRegistry;
   store: StepStore;
+  /** The struct_ops callback the program implements: its referenced arguments and returned reference. */
+  structOps?: StructOpsInfo | null;
 }
 
 const SIZES: Record<string, number> = { u8: 1, u16: 2, u32: 4, u64: 8, s8: 1, s16: 2, s32: 4, s64: 8 };
@@ -306,7 +310,73 @@ export class PathWalk {
     const parsed = this.texts.state(text);
     if (base && !base.blind) compareFrame(base, parsed, true, this.d.checker);
     this.cur.s = reseed(base, parsed, insn, this.d.checker);
+    this.startArgs(this.cur.s);
     this.d.objects.noteHolders(this.cur.s);
+  }
+
+  /** The struct_ops arguments the program owns from its start (rules/struct-ops.ts). */
+  private ctxArgs: Map<number, MReg> | null = null;
+  /** Argument objects whose place in the context is not known yet (see startArgs). */
+  private learnable = new Set<number>();
+
+  /** A load from the context that the kernel prints owning a referenced argument: that offset holds it. */
+  private learnArg(s: PathState, dst: number, off: number, suffix: ParsedState | undefined): void {
+    if (this.learnable.size === 0 || !suffix || !this.ctxArgs) return;
+    const kv = suffix.regs.find((e) => e.reg === dst)?.value;
+    const ref = kv?.kind === 'typed' ? kv.attrs.refObjId : undefined;
+    if (kv?.kind !== 'typed' || ref === undefined) return;
+    const entry = s.refs.find((e) => e.kind === 'ptr' && e.id === ref && e.obj !== undefined && this.learnable.has(e.obj));
+    if (entry?.obj === undefined) return;
+    const type = kv.btfType ?? kv.base;
+    const o = this.d.objects.obj(entry.obj);
+    if (o && o.type === '?') o.type = type;
+    const v: MReg = { k: 'ptr', base: 'ptr', btf: type, own: 'own', obj: entry.obj, off: 0, flags: ['trusted'] };
+    this.ctxArgs.set(off, v);
+    if (!s.ctxArgs) s.ctxArgs = this.ctxArgs;
+    curFrame(s).regs[dst] = v;
+    this.learnable.delete(entry.obj);
+  }
+
+  /** At the program's first state: make the referenced arguments model objects the program owns;
+   * every later state of the program carries them (a load from the context gives them). */
+  private startArgs(s: PathState): void {
+    if (this.ctxArgs === null) {
+      this.ctxArgs = new Map();
+      const { objects, log } = this.d;
+      for (const a of structOpsArgs(this.d.structOps)) {
+        const entry = s.refs.find((e) => e.kind === 'ptr' && e.obj !== undefined && objects.obj(e.obj)?.origin === 'snapshot');
+        const where = `${this.d.structOps?.type}.${this.d.structOps?.member} argument`;
+        let obj: number;
+        if (entry?.obj !== undefined) {
+          obj = entry.obj;
+          const o = objects.obj(obj);
+          if (o) {
+            o.type = a.type;
+            o.origin = `${where} (passed referenced, since ${a.since})`;
+            o.allocInsn = 0;
+          }
+        } else {
+          obj = objects.newObject(a.type, `${where} (passed referenced, since ${a.since})`, false);
+          s.refs.push({ id: undefined, kind: 'ptr', obj });
+        }
+        log.event('acquire', obj, null, `ctx+${a.off} (${where})`);
+        this.ctxArgs.set(a.off, { k: 'ptr', base: 'ptr', btf: a.type, own: 'own', obj, off: 0, flags: ['trusted'] });
+      }
+      if (this.ctxArgs.size === 0 && s.path.length === 1 && s.path[0] === 0) {
+        // Nobody said which callback this is (a raw log): references the program holds at its first
+        // instruction can only be arguments the kernel passed referenced; a load from the context
+        // that the kernel prints owning one tells where it is (learnArg).
+        for (const e of s.refs) {
+          const o = e.kind === 'ptr' && e.obj !== undefined ? objects.obj(e.obj) : undefined;
+          if (!o || o.origin !== 'snapshot' || e.obj === undefined) continue;
+          o.origin = 'a struct_ops argument (passed referenced)';
+          o.allocInsn = 0;
+          this.learnable.add(e.obj);
+          log.event('acquire', e.obj, null, 'ctx (argument)');
+        }
+      }
+    }
+    if (this.ctxArgs.size > 0 && !s.ctxArgs) s.ctxArgs = this.ctxArgs;
   }
 
   private onSafe(insn: number, line: number): void {
@@ -359,6 +429,7 @@ export class PathWalk {
       this.cur.s.path = [insn];
       this.cur.s.blind = true;
     }
+    if (this.ctxArgs === null || (this.ctxArgs.size > 0 && !this.cur.s.ctxArgs)) this.startArgs(this.cur.s);
     const s = this.cur.s;
     const op = this.texts.insn(insn, opcode, asm);
     if (op.op === 'call' || op.op === 'subcall' || op.op === 'exit') this.filled = null;
@@ -383,7 +454,7 @@ export class PathWalk {
       case 'exit':
         if (s.cur > 0) this.pendingReturn = true;
         else {
-          checkMainExit(s, this.cur.insn, this.d.objects, this.d.log);
+          checkMainExit(s, this.cur.insn, this.d.objects, this.d.log, undefined, returnsReference(this.d.structOps));
           endPath = true;
         }
         break;
@@ -399,6 +470,7 @@ export class PathWalk {
         } else if (op.op === 'ldx' && loadBase !== undefined) {
           const v = kptrLoad(this.d.api, loadBase, op.off);
           if (v) curFrame(s).regs[op.dst] = v;
+          else if (loadBase.base === 'ctx' && !s.ctxArgs?.has(op.off)) this.learnArg(s, op.dst, op.off, parsedSuffix);
         }
       }
     }

@@ -16,6 +16,7 @@ import { isBtfSummary, layoutFromSummary } from './btf-summary-adapter.ts';
 import type { BtfSummary } from '../btf/special-fields.ts';
 import type { Checker } from './crosscheck.ts';
 import { progTypeOfSection } from './prog-types.ts';
+import type { StructOpsInfo } from './rules/struct-ops.ts';
 import { profileFor, NEWEST, type KernelProfile } from './kernel-profiles.ts';
 import { RuleRegistry } from './rules/index.ts';
 import { StepStore, decodeState, rebuildFlat } from './step-store.ts';
@@ -41,6 +42,8 @@ export interface ReplayContext {
   section?: string | null;
   /** The kernel refused the object's BTF (the program was loaded without it): findings say so. */
   btfRefused?: boolean;
+  /** The struct_ops callback the program implements (referenced arguments, returned references). */
+  structOps?: StructOpsInfo | null;
   checkpointInterval?: number;
 }
 
@@ -120,7 +123,7 @@ export class Replayer {
       pushCallback: (state) => walk?.pushCallback(state),
     });
     const rules = new RuleRegistry({ logLocksInRefs: logProfile.locksInRefs, release: profile.name });
-    walk = new PathWalk({ cur: this.cur, objects, log: this.log, checker, api, rules, store: this.store });
+    walk = new PathWalk({ cur: this.cur, objects, log: this.log, checker, api, rules, store: this.store, structOps: ctx.structOps ?? null });
     this.walk = walk;
   }
 
@@ -178,7 +181,7 @@ export class ReplayByProgram {
   private cur: { idx: number; rp: Replayer } | null = null;
 
   constructor(
-    private readonly ctx: ReplayContext & { names?: string[]; programInfo?: (programIdx: number) => { section: string | null; btfRefused: boolean } },
+    private readonly ctx: ReplayContext & { names?: string[]; programInfo?: (programIdx: number) => { section: string | null; btfRefused: boolean; structOps: StructOpsInfo | null } },
     private readonly onResult: (programIdx: number, result: ReplayResult) => void,
   ) {}
 
@@ -189,7 +192,8 @@ export class ReplayByProgram {
       const info = this.ctx.programInfo?.(rec.program);
       const section = info?.section ?? this.ctx.section ?? null;
       const btfRefused = info?.btfRefused ?? this.ctx.btfRefused ?? false;
-      this.cur = { idx: rec.program, rp: new Replayer({ ...this.ctx, name: this.ctx.names?.[rec.program] ?? `prog${rec.program}`, section, btfRefused }) };
+      const structOps = info?.structOps ?? this.ctx.structOps ?? null;
+      this.cur = { idx: rec.program, rp: new Replayer({ ...this.ctx, name: this.ctx.names?.[rec.program] ?? `prog${rec.program}`, section, btfRefused, structOps }) };
     }
     this.cur.rp.push(rec);
   }

@@ -83,7 +83,9 @@ export function execSimple(s: PathState, insn: Insn): MemUse {
     case 'ldx': {
       const b = base(fr, insn.src, use);
       let v: MReg = scalar();
-      if (b) {
+      const arg = b?.base === 'ctx' && insn.size === 'u64' ? s.ctxArgs?.get(insn.off) : undefined;
+      if (arg) v = arg;
+      else if (b) {
         const so = slotOff(b, insn.off);
         if (so !== undefined && insn.size === 'u64') {
           const spill = stackOf(s, fr, b).slots.get(so)?.spill;

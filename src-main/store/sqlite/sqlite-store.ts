@@ -227,6 +227,10 @@ export class SqliteStore implements Store, StoreWriter {
     for (const id of btfIds) stmt.run(runId, id);
   }
 
+  async setRunKernel(runId: number, kernel: string): Promise<void> {
+    this.db.prepare('UPDATE runs SET kernel = ? WHERE id = ? AND kernel IS NULL').run(kernel, runId);
+  }
+
   async saveReplay(key: ReplayKey, r: ReplayToSave, btfId: number | null): Promise<number> {
     return saveReplay(this.db, key, r, btfId);
   }
