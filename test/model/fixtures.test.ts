@@ -34,6 +34,7 @@ const EXPECT: Record<string, Expect> = {
   xchg_not_kptr: { kind: 'not-a-kptr-field', insn: 16, objects: [['task_struct', 11, 2]], mentions: ['__kptr_untrusted'] },
   release_unowned: { kind: 'release-unowned', insn: 3, objects: [], mentions: ['trusted_ptr_task_struct'] },
   drop_node_offset: { kind: 'nonzero-offset-release', insn: 30, objects: [['drain_req', 22, 4]], mentions: ['8 bytes'] },
+  nested_rcu: { kind: 'context-violation', insn: 1, objects: [], mentions: ['nested rcu read lock', '6.19'] },
   leak_two: { kind: 'leak', insn: 27, objects: [['flow_key', 5, 2], ['flow_val', 11, 4]], path: [0, 17], mentions: ['flow_key', 'flow_val'] },
   // The kernel refused the object's BTF: why it then rejects is outside the ownership model.
   own_cycle: { kind: 'outside-model', insn: 4, objects: [], mentions: ['requires prog BTF'] },

@@ -57,6 +57,8 @@ export interface KernelProfile {
   deadRegsUnprinted: boolean;
   /** ≥ 7.2: bpf_obj_drop in a tracing program refuses types with NMI-unsafe fields. */
   nmiUnsafeDrop: boolean;
+  /** ≥ 6.19: RCU read sections nest (the verifier counts them; 6.18 refuses a nested lock). */
+  rcuNesting: boolean;
 }
 
 export const NEWEST = '7.3';
@@ -83,6 +85,7 @@ export function profileFor(name: string = NEWEST): KernelProfile {
     locksInRefs: versionAtLeast(name, '6.13'),
     deadRegsUnprinted: versionAtLeast(name, '7.1'),
     nmiUnsafeDrop: versionAtLeast(name, '7.2'),
+    rcuNesting: versionAtLeast(name, '6.19'),
   };
 }
 

@@ -41,8 +41,8 @@ export interface PathState {
   path: number[];
   /** The path began without a printed state (rotated log head): the model cannot judge yet. */
   blind?: boolean;
-  /** Inside bpf_rcu_read_lock() … bpf_rcu_read_unlock() (6.2). */
-  rcu?: boolean;
+  /** Open bpf_rcu_read_lock() sections (6.2; more than one only from 6.19, which counts them). */
+  rcu?: number;
   /** struct_ops arguments the kernel passes referenced: context offset → the owning value a load
    * from there gives (rules/struct-ops.ts). Never changed after the program's start. */
   ctxArgs?: ReadonlyMap<number, MReg>;
@@ -88,7 +88,7 @@ export function cloneState(s: PathState): PathState {
     cur: s.cur,
     refs,
     lock: s.lock ? { ...s.lock } : null,
-    ...(s.rcu ? { rcu: true } : {}),
+    ...(s.rcu ? { rcu: s.rcu } : {}),
     placed: new Map(s.placed),
     path: s.path.slice(),
   };
