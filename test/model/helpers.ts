@@ -1,11 +1,11 @@
 /** Test helpers for the model: parse a fixture log and its program BTF, replay each program. */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseBtfText } from '../../src-main/domain/btf/bpftool-text.ts';
 import type { LogRecord } from '../../src-main/domain/log/records.ts';
 import type { ProgramSummary } from '../../src-main/domain/log/program-state.ts';
 import { layoutFromBtf, type BtfLayout } from '../../src-main/domain/model/btf-layout.ts';
-import { replayProgram } from '../../src-main/domain/model/replay.ts';
+import { replayProgram, type ReplayContext } from '../../src-main/domain/model/replay.ts';
 import type { ReplayResult } from '../../src-main/domain/model/types.ts';
 import { LOGS_618 } from '../helpers/fixtures.ts';
 import { parseFile } from '../helpers/parse.ts';
@@ -39,12 +39,17 @@ export async function replayFile(
 ): Promise<ProgramRun[]> {
   const { records, programs } = await parseFile(path);
   const layout = btfTxt ? layoutFor(btfTxt) : undefined;
+  // The kernel that printed the log (the capture's KERNEL file): judged by that kernel's rules, as
+  // the app does for a capture.
+  const kernelFile = join(dirname(path), 'KERNEL');
+  const kernel = existsSync(kernelFile) ? /^(\d+\.\d+)/.exec(readFileSync(kernelFile, 'utf8').trim())?.[1] : undefined;
   return programs.map((summary) => {
     let recs = recordsOf(records, summary.index);
     if (opts.filter) recs = recs.filter(opts.filter);
-    const ctx: { btf?: BtfLayout; kernelProfile?: string; name: string } = { name: summary.name };
+    const ctx: ReplayContext = { name: summary.name, section: summary.section, btfRefused: summary.btfRefused, structOps: summary.structOps };
     if (layout) ctx.btf = layout;
-    if (opts.kernelProfile) ctx.kernelProfile = opts.kernelProfile;
+    if (kernel) ctx.logKernel = kernel;
+    if (opts.kernelProfile ?? kernel) ctx.kernelProfile = opts.kernelProfile ?? kernel;
     return { summary, records: recs, result: replayProgram(recs, ctx) };
   });
 }

@@ -264,7 +264,9 @@ function referencesById(state: ParsedState): ParsedState {
 export function withReferencesById(state: ParsedState, refs: readonly number[]): ParsedState {
   const adopt = (v: RegValue): RegValue | null => {
     if (v.kind !== 'typed' || v.attrs.refObjId !== undefined || v.attrs.id === undefined || v.attrs.nonOwnRef) return null;
-    if (NOT_REFERENCED.test(v.base) || !refs.includes(v.attrs.id)) return null;
+    // Iterators, IRQ flags and dynptrs on the stack carry an id the kernel keeps among the references
+    // too (7.3), but a slot holding one is not a pointer holding a reference.
+    if (NOT_REFERENCED.test(v.base) || /^(?:iter_|irq|dynptr)/.test(v.type) || !refs.includes(v.attrs.id)) return null;
     return { ...v, attrs: { ...v.attrs, refObjId: v.attrs.id, refFromId: true } };
   };
   for (const r of state.regs) {

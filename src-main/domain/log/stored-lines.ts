@@ -80,6 +80,8 @@ export function recordFromStored(l: StoredLineText, program: number): LogRecord 
   }
   if (kind === 'libbpf') {
     const lb = matchLibbpf(l.text);
+    // libbpf prints the end of a BTF load log without its prefix (`-- END BTF LOAD LOG --`).
+    if (!lb && l.text.startsWith('-- END BTF LOAD LOG')) return { kind: 'libbpf', message: l.text, ...base };
     return lb ? { kind: 'libbpf', ...lb, ...base } : { kind: 'unknown', ...base };
   }
   if (kind === 'wrapper') return { kind: 'wrapper', ...describeWrapperLine(l.text), ...base };

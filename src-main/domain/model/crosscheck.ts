@@ -171,16 +171,18 @@ export function compareRefs(s: PathState, kernel: number[] | undefined, ck: Chec
     let pendingCount = 0;
     for (let i = 0; i < s.refs.length; i++) {
       const e = s.refs[i] as RefEntry;
-      if (e.kind === 'ptr' && e.id === undefined && e.obj !== undefined) pendingCount++;
+      if ((e.kind === 'ptr' && e.id === undefined && e.obj !== undefined) || (e.kind === 'irq' && e.id === undefined)) pendingCount++;
     }
     if (pendingCount > 0) {
       const known = new Set(s.refs.map((e) => e.id));
       const unknown = kernel.filter((id) => !known.has(id));
-      const pending = s.refs.filter((e) => e.kind === 'ptr' && e.id === undefined && e.obj !== undefined);
+      const pending = s.refs.filter((e) => (e.kind === 'ptr' && e.id === undefined && e.obj !== undefined) || (e.kind === 'irq' && e.id === undefined));
       if (pending.length === unknown.length) {
         pending.forEach((e, i) => {
           const id = unknown[i];
-          if (id !== undefined && e.obj !== undefined && ck.bind(e.obj, id)) e.id = id;
+          if (id === undefined) return;
+          if (e.kind === 'irq') e.id = id;
+          else if (e.obj !== undefined && ck.bind(e.obj, id)) e.id = id;
         });
         fillRefs(s, ck);
       }
@@ -238,7 +240,7 @@ export function compareFrame(s: PathState, parsedState: ParsedState, full: boole
     });
     for (const [off, slot] of fr.slots) {
       const mo = modelOwnership(slot.spill);
-      if (!seenSlots.has(off) && mo.own !== 'none') ck.divergence(slotName(fno, off), describeOwnership(mo), 'not printed');
+      if (!seenSlots.has(off) && mo.own !== 'none' && !ck.deadRegsUnprinted) ck.divergence(slotName(fno, off), describeOwnership(mo), 'not printed');
     }
   }
   if (withRefs) compareRefs(s, parsed.refs, ck);

@@ -19,7 +19,8 @@ export interface Frame {
 
 export interface RefEntry {
   id: number | undefined;
-  kind: 'ptr' | 'lock';
+  /** A pointer's reference, a held lock (≥ 6.13), or saved IRQ flags (bpf_local_irq_save). */
+  kind: 'ptr' | 'lock' | 'irq';
   obj?: number;
 }
 

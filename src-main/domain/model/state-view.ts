@@ -58,7 +58,7 @@ export function decodeState(flat: Map<string, string>): StateView {
     if (k === 'path') view.path = v === '' ? [] : v.split(',').map(Number);
     else if (k === 'refs') {
       view.refs = (JSON.parse(v) as RefEntry[]).map((e) => {
-        const o: { id: number; kind: 'ptr' | 'lock'; object?: number } = { id: e.id ?? -1, kind: e.kind };
+        const o: { id: number; kind: 'ptr' | 'lock' | 'irq'; object?: number } = { id: e.id ?? -1, kind: e.kind };
         if (e.obj !== undefined) o.object = e.obj;
         return o;
       });

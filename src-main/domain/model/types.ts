@@ -136,7 +136,7 @@ export interface FrameView {
 export interface StateView {
   frame: number;
   frames: FrameView[];
-  refs: { id: number; kind: 'ptr' | 'lock'; object?: number }[];
+  refs: { id: number; kind: 'ptr' | 'lock' | 'irq'; object?: number }[];
   lock: string | null;
   /** objectId → holder (kptr field, list/rbtree root, map value) on the current path. */
   placed: Record<string, string>;

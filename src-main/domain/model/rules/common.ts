@@ -50,6 +50,11 @@ export function checkOwned(
     deadFinding(m, r, argName, use);
     return undefined;
   }
+  // An RCU pointer to a local object loaded from a kptr field (no graph node: not non-owning) is as
+  // good as a non-owning one for a kfunc that takes non-owning references (bpf_refcount_acquire).
+  const rcuLocal =
+    opts.allowNonOwning === true && r.own === undefined && r.k === 'ptr' && r.flags?.includes('rcu') === true && r.btf !== undefined && (m.layout.structsByName.get(r.btf)?.fields.some((f) => f.kind !== 'plain') ?? false);
+  if (rcuLocal) return r.obj ?? m.newObject(r.btf as string, 'an RCU pointer loaded from a kptr field', true);
   const ok = r.own === 'own' || (opts.allowNonOwning === true && r.own === 'nonown');
   if (!ok || r.obj === undefined) {
     const why = r.own === 'nonown' ? 'a non-owning reference (owned by a collection)' : `${m.describe(r)}, which carries no reference`;

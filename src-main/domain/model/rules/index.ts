@@ -14,6 +14,7 @@ import { RBTREE_RULES } from './rbtree.ts';
 import { REFCOUNT_RULES } from './refcount.ts';
 import { RCU_RULES } from './rcu.ts';
 import { EXCEPTION_RULES } from './exceptions.ts';
+import { IRQ_RULES } from './irq.ts';
 import { tableRule } from './table-kfuncs.ts';
 import { kfunc, kfuncTable, type KfuncTable } from '../kfuncs/index.ts';
 import type { CallRule } from './types.ts';
@@ -42,6 +43,7 @@ export class RuleRegistry {
       ...MAP_RULES,
       ...RCU_RULES,
       ...EXCEPTION_RULES,
+      ...IRQ_RULES,
     ];
     for (const r of all) {
       this.byName.set(r.name, r);

@@ -1,8 +1,10 @@
 /**
  * A plain load of a referenced kptr field (`r1 = *(u64 *)(r6 +8)` where the field is `__kptr`):
  * the program gets no reference. For a program-local pointee (a bpf_obj_new type) the kernel
- * hands out an RCU-protected non-owning pointer, maybe NULL (btf.c/verifier.c: MEM_ALLOC|MEM_RCU,
- * printed `rcu_ptr_or_null_T(id=N,non_own_ref)`), good for bpf_refcount_acquire; a kernel pointee
+ * hands out an RCU-protected pointer, maybe NULL (btf.c/verifier.c: MEM_ALLOC|MEM_RCU), good for
+ * bpf_refcount_acquire — non-owning (`rcu_ptr_or_null_T(id=N,non_own_ref)`) only when the type has a
+ * list or rbtree node (NON_OWN_REF is set for graph nodes alone, verifier.c
+ * btf_ld_kptr_type), else a plain RCU pointer with no ownership claim; a kernel pointee
  * (task_struct, cgroup, …) is a trusted-under-RCU pointer without ownership, which the model
  * leaves to the kernel's print (no claim).
  *
@@ -40,5 +42,7 @@ export function kptrLoad(m: ModelApi, base: MReg | undefined, off: number): MReg
   let obj: number | undefined;
   for (const [o, h] of m.s.placed) if (h === holder) obj = o;
   obj ??= m.newObject(pointee, `load of ${holder}`, true);
+  const graphNode = m.layout.structsByName.get(pointee)?.fields.some((f) => f.kind === 'list_node' || f.kind === 'rb_node') ?? false;
+  if (!graphNode) return { k: 'ptr', base: 'ptr', btf: pointee, obj, off: 0, nul: true, ng: m.nullGroup(), flags: ['rcu', 'alloc'] };
   return { k: 'ptr', base: 'ptr', btf: pointee, own: 'nonown', obj, off: 0, nul: true, ng: m.nullGroup(), flags: ['rcu'] };
 }
