@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
-import { REPO, startHost, call, type Host } from './helpers/host.ts';
+import { REPO, startHost, call, openViaInputs, type Host } from './helpers/host.ts';
 
 const FIX = join(REPO, 'test', 'fixtures', 'logs', '6.18');
 const SHOTS = join(REPO, 'test-results', 'e2e');
@@ -32,16 +32,6 @@ test.afterAll(async () => {
   const code = await host.stop();
   expect(code).toBe(0);
 });
-
-async function openViaInputs(page: Page, log: string, btf: string): Promise<void> {
-  await page.goto(host.url);
-  await page.getByTestId('open-file').click();
-  await page.getByTestId('log-input').setInputFiles(log);
-  await page.getByTestId('btf-input').setInputFiles(btf);
-  await page.getByTestId('ingest').click();
-  await expect(page.getByTestId('run-view')).toBeVisible();
-  await expect(page.getByTestId('finding')).toBeVisible();
-}
 
 async function dropFiles(page: Page, files: { name: string; path: string }[]): Promise<void> {
   const payload = files.map((f) => ({ name: f.name, text: readFileSync(f.path, 'latin1') }));
@@ -125,7 +115,7 @@ test('permission requests from the page are denied without a prompt', async ({ p
 });
 
 test('open local_kptr_stash, see the finding, step through bpf_kptr_xchg into the local kptr', async ({ page }) => {
-  await openViaInputs(page, STASH_LOG, STASH_BTF);
+  await openViaInputs(page, host, STASH_LOG, STASH_BTF);
   await expect(page.getByTestId('finding')).toContainText('The kernel accepted record_spawn');
   // The ownership model is wired in: its column of the state pane is filled, no "pending" note.
   await expect(page.getByTestId('model-pending')).toHaveCount(0);
@@ -303,7 +293,7 @@ test('names from logs, BTF and files render as text, never as HTML', async ({ pa
     dialogs.push(d.message());
     void d.dismiss();
   });
-  await openViaInputs(page, logPath, btfPath);
+  await openViaInputs(page, host, logPath, btfPath);
   await expect(page.locator('.bar .src')).toHaveText(`${evil}.log`);
   // The BTF name shows in the list head's body line once the node is in the list, as text.
   await page.getByTestId('jump').fill('52');

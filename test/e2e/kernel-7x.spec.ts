@@ -9,7 +9,7 @@ import { test, expect } from './helpers/csp-watch.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, startHost, type Host } from './helpers/host.ts';
+import { REPO, startHost, openViaInputs, type Host } from './helpers/host.ts';
 
 const LOGS = join(REPO, 'test', 'fixtures', 'logs');
 const SHOTS = join(REPO, 'test-results', 'e2e');
@@ -24,23 +24,13 @@ test.afterAll(async () => {
   expect(await host.stop()).toBe(0);
 });
 
-async function open(page: Page, log: string, btf: string): Promise<void> {
-  await page.goto(host.url);
-  await page.getByTestId('open-file').click();
-  await page.getByTestId('log-input').setInputFiles(log);
-  await page.getByTestId('btf-input').setInputFiles(btf);
-  await page.getByTestId('ingest').click();
-  await expect(page.getByTestId('run-view')).toBeVisible();
-  await expect(page.getByTestId('finding')).toBeVisible();
-}
-
 async function selectedInsn(page: Page): Promise<number> {
   const head = await page.getByTestId('state-pane').locator('.head').innerText();
   return Number(/insn (\d+)/.exec(head)?.[1] ?? -1);
 }
 
 test("7.3: two leaked objects — the kernel's two diagnostics agree with the finding, and their instructions are links", async ({ page }) => {
-  await open(page, join(LOGS, '7.3', 'leak_two.bpftool.log'), join(LOGS, '7.3', 'leak_two.bpf.o'));
+  await openViaInputs(page, host, join(LOGS, '7.3', 'leak_two.bpftool.log'), join(LOGS, '7.3', 'leak_two.bpf.o'));
   const finding = page.getByTestId('finding');
   await expect(finding).toContainText('flow_key');
   const diag = page.getByTestId('kernel-diagnostic');
@@ -58,7 +48,7 @@ test("7.3: two leaked objects — the kernel's two diagnostics agree with the fi
 });
 
 test('a refused BTF: a banner says the program is judged without it', async ({ page }) => {
-  await open(page, join(LOGS, '7.3', 'own_cycle.bpftool.log'), join(LOGS, '7.3', 'own_cycle.bpf.o'));
+  await openViaInputs(page, host, join(LOGS, '7.3', 'own_cycle.bpftool.log'), join(LOGS, '7.3', 'own_cycle.bpf.o'));
   const banner = page.getByTestId('btf-refused');
   await expect(banner).toBeVisible();
   await expect(banner).toContainText("refused this object's BTF");
@@ -67,7 +57,7 @@ test('a refused BTF: a banner says the program is judged without it', async ({ p
 });
 
 test('6.18: no diagnostic block, no banner', async ({ page }) => {
-  await open(page, join(LOGS, '6.18', 'leak_obj.bpftool.log'), join(LOGS, '6.18', 'leak_obj.btf.txt'));
+  await openViaInputs(page, host, join(LOGS, '6.18', 'leak_obj.bpftool.log'), join(LOGS, '6.18', 'leak_obj.btf.txt'));
   await expect(page.getByTestId('finding')).toContainText('pkt_sample');
   await expect(page.getByTestId('kernel-diagnostic')).toHaveCount(0);
   await expect(page.getByTestId('btf-refused')).toHaveCount(0);

@@ -1,11 +1,13 @@
 /**
  * Starts `kptrscope serve --no-open` (bin/kptrscope.mjs) as a real child process on a database and
- * reads the first stdout line (`kptrscope listening on http://127.0.0.1:PORT/?token=…`).
+ * reads the first stdout line (`kptrscope listening on http://127.0.0.1:PORT/?token=…`); `openViaInputs`
+ * opens a log and its BTF through the page.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { expect, type Page } from '@playwright/test';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -67,4 +69,15 @@ export async function call<T>(h: Host, method: string, input: unknown): Promise<
   const body = (await res.json()) as { result?: T; error?: { message: string } };
   if (!res.ok || body.error) throw new Error(`${method}: ${res.status} ${body.error?.message}`);
   return body.result as T;
+}
+
+/** Opens a log and its BTF through the page's file inputs and waits for the run view and its finding. */
+export async function openViaInputs(page: Page, h: Host, log: string, btf: string): Promise<void> {
+  await page.goto(h.url);
+  await page.getByTestId('open-file').click();
+  await page.getByTestId('log-input').setInputFiles(log);
+  await page.getByTestId('btf-input').setInputFiles(btf);
+  await page.getByTestId('ingest').click();
+  await expect(page.getByTestId('run-view')).toBeVisible();
+  await expect(page.getByTestId('finding')).toBeVisible();
 }

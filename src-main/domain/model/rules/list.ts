@@ -10,7 +10,7 @@
  * non-owning reference; is_first/is_last/empty return a plain scalar.
  */
 import type { MReg } from '../regs.ts';
-import { checkOwned } from './common.ts';
+import { checkOwned, deadFinding } from './common.ts';
 import { checkNode, checkRoot, resolveRoot } from './graph-common.ts';
 import type { CallInfo, CallRule, ModelApi } from './types.ts';
 
@@ -105,6 +105,20 @@ const listAdd: CallRule = {
   },
 };
 
+/** Take the node R2 names out of the collection R1 roots (bpf_rbtree_remove, bpf_list_del): a new
+ * maybe-NULL owning reference to that same object; a node already invalid is a dead-use finding. */
+export function removeGivenNode(m: ModelApi, call: CallInfo, fn: string): MReg | undefined {
+  const root = resolveRoot(m, call.args[0]);
+  if (!checkRoot(m, root, fn, [])) return undefined;
+  const node = call.args[1];
+  if (node?.k === 'dead') {
+    deadFinding(m, node, 'R2', fn);
+    return undefined;
+  }
+  if (node?.obj !== undefined) m.s.placed.delete(node.obj);
+  return takeNode(m, call, fn, 'remove', node?.obj);
+}
+
 /** 7.2: bpf_list_del(head, node) takes `node` (owning or non-owning) out of the list: a new maybe-NULL owning reference. */
 const listDel: CallRule = {
   name: 'bpf_list_del',
@@ -112,11 +126,7 @@ const listDel: CallRule = {
   feature: 'list_ops',
   apply(m, call) {
     if (!m.requireFeature('list_ops', 'bpf_list_del')) return undefined;
-    const root = resolveRoot(m, call.args[0]);
-    if (!checkRoot(m, root, 'bpf_list_del', [])) return undefined;
-    const node = call.args[1];
-    if (node?.obj !== undefined) m.s.placed.delete(node.obj);
-    return takeNode(m, call, 'bpf_list_del', 'remove', node?.obj);
+    return removeGivenNode(m, call, 'bpf_list_del');
   },
 };
 

@@ -7,9 +7,8 @@
  * of the call instruction (6.18 explores it as `from <call> to <less>:`).
  */
 import type { MReg } from '../regs.ts';
-import { deadFinding } from './common.ts';
-import { checkRoot, resolveRoot } from './graph-common.ts';
-import { insertNode, peekNode, takeNode } from './list.ts';
+import { resolveRoot } from './graph-common.ts';
+import { insertNode, peekNode, removeGivenNode } from './list.ts';
 import type { CallRule } from './types.ts';
 
 function add(name: string, since: string): CallRule {
@@ -36,15 +35,7 @@ const remove: CallRule = {
   feature: 'rbtree',
   apply(m, call) {
     if (!m.requireFeature('rbtree', 'bpf_rbtree_remove')) return undefined;
-    const root = resolveRoot(m, call.args[0]);
-    if (!checkRoot(m, root, 'bpf_rbtree_remove', [])) return undefined;
-    const node = call.args[1];
-    if (node?.k === 'dead') {
-      deadFinding(m, node, 'R2', 'bpf_rbtree_remove');
-      return undefined;
-    }
-    if (node?.obj !== undefined) m.s.placed.delete(node.obj);
-    return takeNode(m, call, 'bpf_rbtree_remove', 'remove', node?.obj);
+    return removeGivenNode(m, call, 'bpf_rbtree_remove');
   },
 };
 
