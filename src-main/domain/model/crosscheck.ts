@@ -10,7 +10,9 @@
  *
  * Quirks handled: compact suffixes print only scratched registers (`full=false`); a `refs=` list
  * is suppressed while the first table entry is an id-0 lock (≥ 6.13) — the model predicts that
- * from its own table instead of reading "no refs".
+ * from its own table instead of reading "no refs"; 7.2+ spell a reference as `id=N` with N in
+ * `refs=` (reg-state.ts), and while `refs=` is suppressed the model's own ids stand in for it;
+ * 7.1+ leave dead registers and stack slots out of a printed state (`deadRegsUnprinted`).
  */
 import { withReferencesById, type ParsedState, type RegEntry, type RegValue, type RegValueTyped, type SlotEntry } from '../log/reg-state.ts';
 import { newFrame, printedRefs, regName, slotName, type Frame, type PathState, type RefEntry } from './path-state.ts';
