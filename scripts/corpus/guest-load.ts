@@ -211,10 +211,6 @@ const GUEST_LOADER = '/usr/bin/corpus-load';
 export function corpusInit(families: string[], byFamily: Map<string, Job[]>, watchdogSec: number): string {
   const L = [
     ...guestPreamble({ name: 'corpus', generator: 'scripts/corpus/guest-load.ts', purpose: 'load every selftests program alone at each level' }, watchdogSec),
-    'uname -r > /tmp/uname',
-    'emit uname /tmp/uname',
-    // libbpf reads `extern … __kconfig` values from /boot/config-$(uname -r)
-    '[ -e /boot/config ] && ln -sf config "/boot/config-$(uname -r)"',
     `ld() { ${GUEST_LOADER} "$1.bpf.o" --prog "$2" --level "$4" > "/tmp/r/$1/$2.$3.log" 2> "/tmp/r/$1/$2.$3.err"; }`,
     'cd /objs',
   ];

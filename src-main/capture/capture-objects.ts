@@ -377,7 +377,7 @@ async function captureGuest(ctx: Ctx, spec: string): Promise<KernelCapture> {
   const work = mkdtempSync(join(tmpdir(), 'kptrscope-guest-'));
   try {
     const initrd = join(work, 'initrd.img');
-    writeInitrd(initrd, base.path, plan, req.objects.map((o) => readFileSync(o)));
+    writeInitrd(initrd, base.path, plan, req.objects.map((o) => readFileSync(o)), existsSync(kernel.config) ? readFileSync(kernel.config) : undefined);
     let accel: Accel = req.accel === 'kvm' ? 'kvm' : 'tcg';
     if ((req.accel ?? 'auto') === 'auto' && kvmUsable() && readAccelState(ctx.cacheDir)?.kvm !== 'broken') accel = 'kvm';
     let run = await bootOnce(ctx, qemu, spec, kernel, initrd, work, plan, accel, timeoutSec);

@@ -135,7 +135,8 @@ function stepCommand(plan: GuestPlan, step: GuestStep, obj: GuestObject, index: 
 
 /**
  * The start of every guest /init (this one's and scripts/corpus/guest-load.ts'): busybox, the
- * mounts, the watchdog, the protocol functions and the HELLO line. `what` names the generator in
+ * mounts, the watchdog, the protocol functions, the HELLO line, the `uname` file, and the kernel's
+ * config linked where libbpf looks for it (when the run part ships /boot/config). `what` names the generator in
  * the script's comment and the watchdog's message.
  */
 export function guestPreamble(what: { generator: string; purpose: string; name: string }, watchdogSec: number): string[] {
@@ -153,14 +154,16 @@ export function guestPreamble(what: { generator: string; purpose: string; name: 
     `(sleep ${watchdogSec}; echo "${what.name}: watchdog: ${watchdogSec} s passed, powering off" > /dev/console; poweroff -f) &`,
     protocolShell('/dev/ttyS1'),
     `say HELLO ${PROTOCOL_VERSION}`,
+    'uname -r > /tmp/uname',
+    'emit uname /tmp/uname',
+    // libbpf reads `extern … __kconfig` values from /boot/config-$(uname -r) (the run part ships it).
+    '[ -e /boot/config ] && ln -sf config "/boot/config-$(uname -r)"',
   ];
 }
 
 export function initScript(plan: GuestPlan): string {
   const lines: string[] = [
     ...guestPreamble({ name: 'kptrscope', generator: 'src-main/capture/init-script.ts', purpose: 'load BPF objects' }, plan.watchdogSec),
-    'uname -r > /tmp/uname',
-    'emit uname /tmp/uname',
     `${tool(plan, 'bpftool')} version > /tmp/bpftool-version 2>&1`,
     'emit bpftool-version /tmp/bpftool-version',
   ];

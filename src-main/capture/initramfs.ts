@@ -62,8 +62,11 @@ export function baseEntries(t: BaseTools): CpioEntry[] {
   return entries;
 }
 
-export function runEntries(plan: GuestPlan, objectBytes: Uint8Array[]): CpioEntry[] {
+/** `kernelConfig`: the guest kernel's config, placed at /boot/config (the init script links it to
+ * /boot/config-$(uname -r), where libbpf reads `extern … __kconfig` values). */
+export function runEntries(plan: GuestPlan, objectBytes: Uint8Array[], kernelConfig?: Uint8Array): CpioEntry[] {
   const entries: CpioEntry[] = [{ type: 'file', path: 'init', data: Buffer.from(initScript(plan)), mode: 0o755 }, { type: 'dir', path: 'objs' }];
+  if (kernelConfig) entries.push({ type: 'dir', path: 'boot' }, { type: 'file', path: 'boot/config', data: kernelConfig, mode: 0o644 });
   plan.objects.forEach((o, i) => {
     const data = objectBytes[i];
     if (!data) throw new CaptureError(`initramfs: no bytes for object ${i} (${o.file})`);
@@ -129,9 +132,9 @@ export function ensureBaseInitramfs(cacheDir: string, tools: BaseTools): { path:
 }
 
 /** Writes base + run parts into `out`. */
-export function writeInitrd(out: string, basePath: string, plan: GuestPlan, objectBytes: Uint8Array[]): number {
+export function writeInitrd(out: string, basePath: string, plan: GuestPlan, objectBytes: Uint8Array[], kernelConfig?: Uint8Array): number {
   const base = readFileSync(basePath);
-  const run = gzipSync(cpioArchive(runEntries(plan, objectBytes)), { level: 1 });
+  const run = gzipSync(cpioArchive(runEntries(plan, objectBytes, kernelConfig)), { level: 1 });
   const all = Buffer.concat([base, run]);
   writeFileSync(out, all);
   return all.length;

@@ -221,6 +221,16 @@ describe('initramfs parts', () => {
     expect(recs[0]!.data.toString()).toBe(initScript(plan));
     expect(recs[5]!.data.toString()).toBe('B');
   });
+
+  it("run part with the kernel's config: /boot/config, linked by /init where libbpf reads __kconfig values", () => {
+    const plan = guestPlan(['/x/a.bpf.o'], { level: 7, sendVmlinuxBtf: false, watchdogSec: 60 });
+    const recs = parseCpio(cpioArchive(runEntries(plan, [Buffer.from('A')], Buffer.from('CONFIG_HZ=250\n'))));
+    expect(recs.find((r) => r.path === 'boot/config')?.data.toString()).toBe('CONFIG_HZ=250\n');
+    const init = initScript(plan);
+    expect(init).toContain('[ -e /boot/config ] && ln -sf config "/boot/config-$(uname -r)"');
+    // …before any object is loaded
+    expect(init.indexOf('/boot/config-')).toBeLessThan(init.indexOf('prog loadall'));
+  });
 });
 
 describe('serial protocol, end to end through a real shell', () => {
