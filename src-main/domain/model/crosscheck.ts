@@ -400,7 +400,7 @@ export function seedPartial(s: PathState, parsed: ParsedState, ck: Checker): voi
  */
 export function reseed(base: PathState | undefined, parsed: ParsedState, at: number, ck: Checker): PathState {
   const fno = parsed.frame ?? 0;
-  const s: PathState = base ?? { frames: [], cur: fno, refs: [], lock: null, placed: new Map(), path: [at] };
+  const s: PathState = base ?? { frames: [], cur: fno, refs: [], lock: null, placed: new Map(), path: [at], ...(at !== 0 ? { rcuUnknown: true } : {}) };
   while (s.frames.length <= fno) s.frames.push(newFrame());
   s.frames.length = fno + 1;
   s.cur = fno;

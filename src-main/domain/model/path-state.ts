@@ -47,6 +47,9 @@ export interface PathState {
   /** struct_ops arguments the kernel passes referenced: context offset → the owning value a load
    * from there gives (rules/struct-ops.ts). Never changed after the program's start. */
   ctxArgs?: ReadonlyMap<number, MReg>;
+  /** The path was rebuilt from a printed state the model had no state of its own for (mid-program):
+   * the kernel prints no RCU depth, so the model does not know whether a section is open. */
+  rcuUnknown?: boolean;
 }
 
 export function newFrame(): Frame {
@@ -90,6 +93,7 @@ export function cloneState(s: PathState): PathState {
     refs,
     lock: s.lock ? { ...s.lock } : null,
     ...(s.rcu ? { rcu: s.rcu } : {}),
+    ...(s.rcuUnknown ? { rcuUnknown: true } : {}),
     placed: new Map(s.placed),
     path: s.path.slice(),
   };

@@ -14,7 +14,7 @@ export const RCU_RULES: readonly CallRule[] = [
     name: 'bpf_rcu_read_lock',
     since: '6.2',
     apply(m: ModelApi) {
-      if (m.s.rcu && !m.profile.rcuNesting) {
+      if (m.s.rcu && !m.profile.rcuNesting && !m.s.rcuUnknown) {
         m.finding('context-violation', [], 'bpf_rcu_read_lock is called while an RCU read section is already open (nested rcu read lock; RCU sections nest only from 6.19); close it with bpf_rcu_read_unlock first');
         return undefined;
       }
@@ -27,6 +27,11 @@ export const RCU_RULES: readonly CallRule[] = [
     since: '6.2',
     apply(m: ModelApi) {
       if (!m.s.rcu) {
+        // A path rebuilt from a printed state (the kernel prints no RCU depth) may be inside one.
+        if (m.s.rcuUnknown) {
+          delete m.s.rcuUnknown;
+          return undefined;
+        }
         m.finding('context-violation', [], 'bpf_rcu_read_unlock is called outside an RCU read section (unmatched rcu read unlock)');
         return undefined;
       }

@@ -24,7 +24,9 @@ function acquire(name: string, since: string): CallRule {
       m.addRef(obj);
       m.event('acquire', obj, m.holders(src)[0] ?? null, 'R0');
       const r0: MReg = { k: 'ptr', base: 'ptr', btf: type, own: 'own', obj, off: 0 };
-      if (a.own === 'nonown') {
+      // From anything but an owning reference (non-owning, or an RCU pointer from a kptr field) the
+      // object may be on its way out: R0 may be NULL.
+      if (a.own !== 'own') {
         r0.nul = true;
         r0.ng = m.nullGroup();
       }
