@@ -352,6 +352,10 @@ export class LogParser {
         } else if ((so = STRUCT_OPS_MEMBER_RE.exec(lb.message))) {
           const type = this.structOpsType.get(so[1] as string);
           if (type !== undefined) this.structOpsOf.set(so[3] as string, { type, member: so[2] as string });
+        } else if (/^loading (?:object from )?\S+\.o$/.test(lb.message)) {
+          // A new object (bpftool output of several objects, concatenated): what libbpf said of the
+          // previous one's BTF does not carry over.
+          this.btfRefused = false;
         } else if (BTF_REFUSED_RE.test(lb.message)) {
           // The object's BTF was refused: every program loaded after this line was judged without it.
           this.btfRefused = true;
