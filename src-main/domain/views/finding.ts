@@ -159,7 +159,8 @@ export function programFinding(p: ProgramSummary, model: { finding: ModelFinding
     diagnosticDisagreements: checkDiagnostics(p.kernelDiagnostics, model?.finding ?? null),
     btfRefused: p.btfRefused,
   };
+  // A refused BTF is said once: by the model's finding when there is one, else here (and the app's banner).
   const btfNote: TextSegment[] = p.btfRefused ? [{ text: " The kernel refused this object's BTF: the program was loaded, and is judged here, without it." }] : [];
   if (!mf) return { ...kernel, sentence: [...kernel.sentence, ...btfNote], ...extra };
-  return { ...mf, sentence: [...mf.sentence, { text: ' — ' }, ...kernel.sentence, ...btfNote], ...extra };
+  return { ...mf, sentence: [...mf.sentence, { text: ' — ' }, ...kernel.sentence], ...extra };
 }
