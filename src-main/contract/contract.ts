@@ -28,7 +28,9 @@ import { inputSchemas, type FileRef, type Input, type Method } from './inputs.ts
 // ---------------------------------------------------------------------------------------------
 // Outputs
 
-export type Verdict = 'accepted' | 'rejected' | 'truncated' | 'unknown';
+/** The kernel's verdict on a program, read from its log: one definition (domain/log/program-state.ts). */
+export type { Verdict } from '../domain/log/program-state.ts';
+import type { Verdict } from '../domain/log/program-state.ts';
 
 export interface ProgramInfo {
   index: number;
