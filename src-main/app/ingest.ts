@@ -177,7 +177,8 @@ class SameContent {
 async function duplicateResult(store: Store, runId: number, abs: string, btfFiles: string[], replay: IngestOptions['replay'], kernel: string | null): Promise<IngestResult> {
   // The same log again, now with its kernel named: a run stored without one learns it (its replays
   // are then judged by that kernel's rules; a run that has a kernel keeps it).
-  if (kernel !== null && (await store.getRun(runId))?.kernel === null) await store.write((w) => w.setRunKernel(runId, kernel));
+  const run = await store.getRun(runId);
+  if (kernel !== null && run?.kernel === null) await store.write((w) => w.setRunKernel(runId, kernel));
   let stored: StoredBtf[] = [];
   if (btfFiles.length > 0) {
     stored = await writeFor(store, abs, async (w) => {
@@ -189,9 +190,8 @@ async function duplicateResult(store: Store, runId: number, abs: string, btfFile
   }
   // A run ingested before without replays gets them now (the stored ones are reused).
   if (replay) await replayRun(store, runId, { kernelProfile: replay.kernelProfile });
-  const run = await store.getRun(runId);
   const programs = await store.getPrograms(runId);
-  return { runId, source: abs, kernel: run?.kernel ?? null, duplicate: true, lines: run?.lines ?? 0, unknownLines: run?.unknownLines ?? 0, programs, btf: stored };
+  return { runId, source: abs, kernel: run ? (run.kernel ?? kernel) : null, duplicate: true, lines: run?.lines ?? 0, unknownLines: run?.unknownLines ?? 0, programs, btf: stored };
 }
 
 /** Ingest a log (replaying it in the same pass) and return the run's replays. */

@@ -69,7 +69,10 @@ export interface DiagnosticLine {
 }
 
 const HEADER_RE = /^Verification failed: (.*)$/;
-const SECTION_RE = /^(Reason|At|Causal path|Suggestion|Active lock):$/;
+/** The block's first line (the line grammar and the log parser use it too). */
+export const DIAGNOSTIC_HEADER_RE = /^Verification failed: /;
+/** The block's section headings, at column 0 (diagnostics.c `diag_section`). */
+export const DIAGNOSTIC_SECTION_RE = /^(Reason|At|Causal path|Suggestion|Active lock):$/;
 const LOC_FUNC_RE = /^ {2}(\S.*) @ (\S+):(\d+):(\d+)$/;
 const LOC_FILE_RE = /^ {2}(\S+):(\d+):(\d+)$/;
 const LOC_INSN_RE = /^ {2}insn (\d+)$/;
@@ -162,7 +165,7 @@ export function parseKernelDiagnostics(lines: readonly DiagnosticLine[]): Kernel
       continue;
     }
     d.lastLine = line;
-    const s = SECTION_RE.exec(text);
+    const s = DIAGNOSTIC_SECTION_RE.exec(text);
     if (s) {
       endProse();
       endBlock();

@@ -11,6 +11,7 @@
  */
 import type { LogRecord } from './records.ts';
 import { matchError } from './error-catalog.ts';
+import { DIAGNOSTIC_HEADER_RE } from './kernel-diagnostic.ts';
 
 type Body<R> = R extends LogRecord ? Omit<R, 'line' | 'text' | 'program'> : never;
 export type KernelLineBody = Body<LogRecord> | { kind: 'free' };
@@ -37,8 +38,6 @@ const USE_DEF_HEADER_RE = /^stack use\/def subprog#\d+(?: \S+)? \(d\d+,cs\d+\):$
 /** A body line of a pre-walk analysis section: `%3d: insn…` (unpadded from 100 on) or `arg JOIN …`. */
 export const ANALYSIS_BODY_RE = /^ *(\d+): \([0-9a-f]{2}\) |^arg JOIN insn \d+ -> \d+ /;
 const ANALYSIS_INSN_RE = /^ +(\d+): \([0-9a-f]{2}\) /;
-/** The first line of 7.3's diagnostic block (kernel/bpf/diagnostics.c). */
-export const DIAGNOSTIC_HEADER_RE = /^Verification failed: /;
 const STATE_START_RE = /^(?:frame\d+: )?(?:R\d+(?:_[rwD]+)?=|fp-?\d+(?:_[rwD]+)?=|refs=)/;
 
 const INFO_RES: readonly RegExp[] = [

@@ -20,6 +20,7 @@ import type { LogRecord } from './records.ts';
 import { ANALYSIS_BODY_RE, classifyKernelLine, NOTICE_OR_ERROR_RES, type KernelLineBody } from './line-grammar.ts';
 import { errorClassOfLine } from './error-catalog.ts';
 import { ProgramState, type ProgramSummary, type Wrapper } from './program-state.ts';
+import { DIAGNOSTIC_SECTION_RE } from './kernel-diagnostic.ts';
 import {
   errnoFromStrerror,
   kernelTextOf,
@@ -72,8 +73,6 @@ const BTF_REFUSED_RE = /^Error loading \.BTF into kernel: -?\w+\. BTF is (?:opti
 const STRUCT_OPS_TYPE_RE = /^struct_ops init: struct (\w+)\(type_id=\d+\) (\w+) found/;
 const STRUCT_OPS_MEMBER_RE = /^struct_ops init_kern (\w+): func ptr (\w+) is set to prog (\w+)/;
 
-/** The section headings of 7.3's diagnostic block that start at column 0 (kernel/bpf/diagnostics.c). */
-const DIAGNOSTIC_SECTION_RE = /^(?:Reason|At|Causal path|Suggestion|Active lock|Note|Notes|Details):$/;
 
 /** How many free-text lines may be held back before they are released as unknown. */
 const MAX_HELD = 4096;

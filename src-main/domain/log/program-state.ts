@@ -241,11 +241,7 @@ export class ProgramState {
       case 'stats-subprog': {
         this.level4 = true;
         const subs = (s.stats.subprogs ??= []);
-        if (subs.length < MAX_SUBPROGS) {
-          subs.push({ index: r.index, name: r.name, kind: r.subprogKind, insnsSelf: r.insnsSelf, insnsTotal: r.insnsTotal, stack: r.stack });
-          // 7.3 prints no `stack depth A+B`: the same depths, one per subprogram, from these lines.
-          s.stats.stackDepth = subs.map((x) => x.stack);
-        }
+        if (subs.length < MAX_SUBPROGS) subs.push({ index: r.index, name: r.name, kind: r.subprogKind, insnsSelf: r.insnsSelf, insnsTotal: r.insnsTotal, stack: r.stack });
         break;
       }
       case 'analysis':
@@ -287,6 +283,8 @@ export class ProgramState {
     const s = this.summary;
     s.error = this.errorParts.length > 0 ? this.errorParts.join('\n') : null;
     s.kernelHints = [...this.hints];
+    // 7.3 prints no `stack depth A+B`: the same depths, one per subprogram, from its subprog lines.
+    if (s.stats.subprogs && s.stats.stackDepth === undefined) s.stats.stackDepth = s.stats.subprogs.map((x) => x.stack);
     s.kernelDiagnostics = parseKernelDiagnostics(this.diagnosticLines);
     this.diagnosticLines = [];
     const bits = (this.level1 ? 1 : 0) | (this.level2 ? 2 : 0) | (this.level4 ? 4 : 0);

@@ -13,6 +13,7 @@
  */
 import { KIND_CODES, kindFromCode, recordInsn, type LogRecord, type RecordKind } from './records.ts';
 import { classifyKernelLine } from './line-grammar.ts';
+import { DIAGNOSTIC_HEADER_RE } from './kernel-diagnostic.ts';
 import { errorClassOfLine } from './error-catalog.ts';
 import { describeWrapperLine, kernelTextOf, matchLibbpf } from './wrappers.ts';
 
@@ -73,7 +74,7 @@ export function recordFromStored(l: StoredLineText, program: number): LogRecord 
     const body = classifyKernelLine(l.text);
     return (body.kind === 'analysis' ? { ...body, ...base } : { kind: 'analysis', section: 'insn', ...base }) as LogRecord;
   }
-  if (kind === 'diagnostic') return { kind: 'diagnostic', part: /^Verification failed: /.test(l.text) ? 'header' : 'body', ...base };
+  if (kind === 'diagnostic') return { kind: 'diagnostic', part: DIAGNOSTIC_HEADER_RE.test(l.text) ? 'header' : 'body', ...base };
   if (kind === 'error') {
     const cls = errorClassOfLine(l.text);
     return cls ? { kind: 'error', errorClass: cls, ...base } : { kind: 'error', ...base };

@@ -42,7 +42,16 @@ export interface Checker {
   deadRegsUnprinted?: boolean;
   /** What the log's spellings say about its kernel; `refObjIdSpelled` is set once a value printed
    * `ref_obj_id=` (≤ 7.1): an `id=` alone then never means a reference. */
-  evidence: { refObjIdSpelled: boolean; since71: boolean };
+  evidence: LogEvidence;
+}
+
+/** What the log's own spellings say about the kernel that printed it (filled while replaying). */
+export interface LogEvidence {
+  /** A value printed `ref_obj_id=`: the kernel is 7.1 or older. */
+  refObjIdSpelled: boolean;
+  /** A pointer printed its fixed offset as `imm=` without `off=`, or the log has the pre-walk
+   * analysis sections (`topo_order`, level 2): 7.1 or newer. */
+  since71: boolean;
 }
 
 function same(a: KernelOwnership, b: KernelOwnership): boolean {
@@ -142,7 +151,7 @@ function pendingId(mr: MReg | undefined, kv: RegValue, ids: number[]): void {
 }
 
 /** Spellings that tell the kernel: `ref_obj_id=` (≤ 7.1), a pointer's `imm=` without `off=` (≥ 7.1). */
-function noteSpellings(p: ParsedState, ev: { refObjIdSpelled: boolean; since71: boolean }): void {
+function noteSpellings(p: ParsedState, ev: LogEvidence): void {
   const note = (v: RegValue | undefined) => {
     if (v?.kind !== 'typed' || v.base === 'scalar') return;
     if (v.attrs.refObjId !== undefined && !v.attrs.refFromId) ev.refObjIdSpelled = true;

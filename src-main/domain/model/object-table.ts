@@ -126,6 +126,15 @@ export class ObjectTable {
     return this.obj(obj)?.refId;
   }
 
+  /** A snapshot object that is a program argument the kernel passed referenced: owned from insn 0. */
+  markArgument(obj: number, origin: string, type?: string): void {
+    const o = this.obj(obj);
+    if (!o) return;
+    o.origin = origin;
+    o.allocInsn = 0;
+    if (type !== undefined) o.type = type;
+  }
+
   /** An object first seen in a printed state (no model history). */
   snapshotObject(ref: number | undefined, type: string): number {
     const id = this.newObject(type, 'snapshot', false);

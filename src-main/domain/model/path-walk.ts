@@ -58,6 +58,11 @@ export interface PathWalkDeps {
   structOps?: StructOpsInfo | null;
 }
 
+/** The value a load of a referenced struct_ops argument from the context gives. */
+function argValue(type: string, obj: number): MReg {
+  return { k: 'ptr', base: 'ptr', btf: type, own: 'own', obj, off: 0, flags: ['trusted'] };
+}
+
 const SIZES: Record<string, number> = { u8: 1, u16: 2, u32: 4, u64: 8, s8: 1, s16: 2, s32: 4, s64: 8 };
 
 /** The memory a load or store touches: base register, offset, size (undefined: not an access). */
@@ -328,55 +333,49 @@ export class PathWalk {
     const entry = s.refs.find((e) => e.kind === 'ptr' && e.id === ref && e.obj !== undefined && this.learnable.has(e.obj));
     if (entry?.obj === undefined) return;
     const type = kv.btfType ?? kv.base;
-    const o = this.d.objects.obj(entry.obj);
-    if (o && o.type === '?') o.type = type;
-    const v: MReg = { k: 'ptr', base: 'ptr', btf: type, own: 'own', obj: entry.obj, off: 0, flags: ['trusted'] };
+    this.d.objects.bindType(entry.obj, type);
+    const v = argValue(type, entry.obj);
     this.ctxArgs.set(off, v);
     if (!s.ctxArgs) s.ctxArgs = this.ctxArgs;
     curFrame(s).regs[dst] = v;
     this.learnable.delete(entry.obj);
   }
 
-  /** At the program's first state: make the referenced arguments model objects the program owns;
-   * every later state of the program carries them (a load from the context gives them). */
+  /** Every state of the program carries its referenced arguments (a load from the context gives
+   * them); they are made at the program's first state (seedArgs). */
   private startArgs(s: PathState): void {
-    if (this.ctxArgs === null) {
-      this.ctxArgs = new Map();
-      const { objects, log } = this.d;
-      for (const a of structOpsArgs(this.d.structOps)) {
-        const entry = s.refs.find((e) => e.kind === 'ptr' && e.obj !== undefined && objects.obj(e.obj)?.origin === 'snapshot');
-        const where = `${this.d.structOps?.type}.${this.d.structOps?.member} argument`;
-        let obj: number;
-        if (entry?.obj !== undefined) {
-          obj = entry.obj;
-          const o = objects.obj(obj);
-          if (o) {
-            o.type = a.type;
-            o.origin = `${where} (passed referenced, since ${a.since})`;
-            o.allocInsn = 0;
-          }
-        } else {
-          obj = objects.newObject(a.type, `${where} (passed referenced, since ${a.since})`, false);
-          s.refs.push({ id: undefined, kind: 'ptr', obj });
-        }
-        log.event('acquire', obj, null, `ctx+${a.off} (${where})`);
-        this.ctxArgs.set(a.off, { k: 'ptr', base: 'ptr', btf: a.type, own: 'own', obj, off: 0, flags: ['trusted'] });
+    if (this.ctxArgs === null) this.ctxArgs = this.seedArgs(s);
+    if (this.ctxArgs.size > 0 && !s.ctxArgs) s.ctxArgs = this.ctxArgs;
+  }
+
+  /** The referenced arguments as model objects the program owns from instruction 0: the callback's
+   * (rules/struct-ops.ts), else (a raw log, nobody said which callback) the references the first
+   * state holds, whose place in the context a load will tell (learnArg). */
+  private seedArgs(s: PathState): Map<number, MReg> {
+    const args = new Map<number, MReg>();
+    const { objects, log } = this.d;
+    const so = this.d.structOps;
+    for (const a of structOpsArgs(so)) {
+      const origin = `${so?.type}.${so?.member} argument (passed referenced, since ${a.since})`;
+      const entry = s.refs.find((e) => e.kind === 'ptr' && e.obj !== undefined && objects.obj(e.obj)?.origin === 'snapshot');
+      let obj = entry?.obj;
+      if (obj !== undefined) objects.markArgument(obj, origin, a.type);
+      else {
+        obj = objects.newObject(a.type, origin, false);
+        s.refs.push({ id: undefined, kind: 'ptr', obj });
       }
-      if (this.ctxArgs.size === 0 && s.path.length === 1 && s.path[0] === 0) {
-        // Nobody said which callback this is (a raw log): references the program holds at its first
-        // instruction can only be arguments the kernel passed referenced; a load from the context
-        // that the kernel prints owning one tells where it is (learnArg).
-        for (const e of s.refs) {
-          const o = e.kind === 'ptr' && e.obj !== undefined ? objects.obj(e.obj) : undefined;
-          if (!o || o.origin !== 'snapshot' || e.obj === undefined) continue;
-          o.origin = 'a struct_ops argument (passed referenced)';
-          o.allocInsn = 0;
-          this.learnable.add(e.obj);
-          log.event('acquire', e.obj, null, 'ctx (argument)');
-        }
+      log.event('acquire', obj, null, `ctx+${a.off} (${so?.type}.${so?.member} argument)`);
+      args.set(a.off, argValue(a.type, obj));
+    }
+    if (args.size === 0 && s.path.length === 1 && s.path[0] === 0) {
+      for (const e of s.refs) {
+        if (e.kind !== 'ptr' || e.obj === undefined || objects.obj(e.obj)?.origin !== 'snapshot') continue;
+        objects.markArgument(e.obj, 'a struct_ops argument (passed referenced)');
+        this.learnable.add(e.obj);
+        log.event('acquire', e.obj, null, 'ctx (argument)');
       }
     }
-    if (this.ctxArgs.size > 0 && !s.ctxArgs) s.ctxArgs = this.ctxArgs;
+    return args;
   }
 
   private onSafe(insn: number, line: number): void {
@@ -429,7 +428,7 @@ export class PathWalk {
       this.cur.s.path = [insn];
       this.cur.s.blind = true;
     }
-    if (this.ctxArgs === null || (this.ctxArgs.size > 0 && !this.cur.s.ctxArgs)) this.startArgs(this.cur.s);
+    this.startArgs(this.cur.s);
     const s = this.cur.s;
     const op = this.texts.insn(insn, opcode, asm);
     if (op.op === 'call' || op.op === 'subcall' || op.op === 'exit') this.filled = null;

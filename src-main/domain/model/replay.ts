@@ -14,7 +14,8 @@ import type { LogRecord } from '../log/records.ts';
 import { emptyLayout, layoutFromBtf, type BtfLayout } from './btf-layout.ts';
 import { isBtfSummary, layoutFromSummary } from './btf-summary-adapter.ts';
 import type { BtfSummary } from '../btf/special-fields.ts';
-import type { Checker } from './crosscheck.ts';
+import type { Checker, LogEvidence } from './crosscheck.ts';
+import type { ProgramInfo } from '../log/log-parser.ts';
 import { progTypeOfSection } from './prog-types.ts';
 import type { StructOpsInfo } from './rules/struct-ops.ts';
 import { profileFor, NEWEST, type KernelProfile } from './kernel-profiles.ts';
@@ -45,15 +46,6 @@ export interface ReplayContext {
   /** The struct_ops callback the program implements (referenced arguments, returned references). */
   structOps?: StructOpsInfo | null;
   checkpointInterval?: number;
-}
-
-/** What the log's own spellings say about the kernel that printed it (filled while replaying). */
-export interface LogEvidence {
-  /** A value printed `ref_obj_id=`: the kernel is 7.1 or older. */
-  refObjIdSpelled: boolean;
-  /** A pointer printed its fixed offset as `imm=` without `off=`, or the log has the pre-walk
-   * analysis sections (`topo_order`, level 2): 7.1 or newer. */
-  since71: boolean;
 }
 
 /** The profile with the rules of releases the log cannot come from switched off (read at use). */
@@ -181,7 +173,7 @@ export class ReplayByProgram {
   private cur: { idx: number; rp: Replayer } | null = null;
 
   constructor(
-    private readonly ctx: ReplayContext & { names?: string[]; programInfo?: (programIdx: number) => { section: string | null; btfRefused: boolean; structOps: StructOpsInfo | null } },
+    private readonly ctx: ReplayContext & { names?: string[]; programInfo?: (programIdx: number) => ProgramInfo },
     private readonly onResult: (programIdx: number, result: ReplayResult) => void,
   ) {}
 

@@ -6,7 +6,7 @@
  * Contract: pure formatting of results the commands computed; every function writes through `io`
  * or returns a string / a plain JSON object.
  */
-import { checkDiagnostics } from '../../domain/views/kernel-diagnostic-view.ts';
+import { checkDiagnostics, diagnosticOneLine } from '../../domain/views/kernel-diagnostic-view.ts';
 import type { ProgramSummary } from '../../domain/log/program-state.ts';
 import type { ProgramReplay, ReplayRunResult } from '../../app/replay.ts';
 import { METRICS, type Comparison } from '../../app/compare.ts';
@@ -83,7 +83,7 @@ export function printReplay(io: CliIo, r: ReplayRunResult, source: string): void
     if (pr.program.btfRefused) io.out("  note: the kernel refused this object's BTF: the program was loaded, and is judged here, without it\n");
     const diag = pr.program.kernelDiagnostics[pr.program.kernelDiagnostics.length - 1];
     if (diag) {
-      io.out(`  kernel diagnostic: ${diag.category}${diag.title ? `: ${diag.title}` : ''}${diag.at?.insn !== null && diag.at?.insn !== undefined ? ` at insn ${diag.at.insn}` : ''}${diag.reason ? ` — ${diag.reason}` : ''}\n`);
+      io.out(`  kernel diagnostic: ${diagnosticOneLine(diag)}${diag.reason ? ` — ${diag.reason}` : ''}\n`);
       for (const e of diag.causalPath) io.out(`    ${String(e.insn ?? '?').padStart(6)}  ${e.kind.padEnd(11)} ${e.text}\n`);
       for (const x of checkDiagnostics(pr.program.kernelDiagnostics, pr.replay.finding)) io.out(`  DISAGREE with the kernel's diagnostic on the ${x.what}: kernel ${x.kernel}, model ${x.model}\n`);
     }
