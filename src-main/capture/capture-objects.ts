@@ -13,6 +13,10 @@
  *   `NAME.bpftool.log` or `NAME.load-L<n>.log`, `NAME.verdict`, `NAME.L<n>.log`, `NAME.bpf.o`,
  *   `KERNEL`, `kfuncs.json`, `capture.json`), else to `<cache>/captures/<release>/<time>-<pid>/`.
  *   The guest's kfunc table (capture/kfuncs.ts) is kept in the kernel's cache dir and copied there.
+ * - An object of several programs that fails is loaded once more, each program on its own
+ *   (kptrscope-load --each): libbpf stops at the first program the kernel rejects, so the others
+ *   need their own load to get the kernel's verdict. That log (`NAME.each.log`) is then the one
+ *   ingested; the all-at-once log stays beside it (`loadAllLog`).
  * - A load that fails before the kernel printed any log (a kfunc the kernel lacks, BTF the kernel
  *   refuses) keeps libbpf's own error line as `loaderReason`.
  * - `req.signal` (SIGINT/SIGTERM in the CLI) stops at once: QEMU is killed before `CaptureAborted` is
@@ -59,8 +63,11 @@ export interface CaptureRequest {
 export interface ObjectCapture {
   object: string;
   name: string;
-  /** The log that is ingested (bpftool -d or kptrscope-load output). */
+  /** The log that is ingested (bpftool -d or kptrscope-load output; for an object of several
+   * programs that failed, kptrscope-load --each's: every program loaded on its own). */
   log: string;
+  /** When `log` is the per-program load: the all-at-once load's log (bpftool -d), kept beside it. */
+  loadAllLog: string | null;
   /** The object copy beside the log (its BTF is ingested with the log). */
   objectCopy: string;
   level: CaptureLevel;
@@ -193,7 +200,7 @@ async function captureHost(ctx: Ctx): Promise<KernelCapture> {
   }
   if (!existsSync('/sys/kernel/btf/vmlinux')) throw new CaptureError('/sys/kernel/btf/vmlinux: missing; the running kernel needs CONFIG_DEBUG_INFO_BTF=y');
   const bpftool = findTool('bpftool', 'to load the programs');
-  const loader = req.level === 7 ? null : buildLoader('level', ctx.cacheDir);
+  const loader = buildLoader('level', ctx.cacheDir);
   const raw = (req.rawLevels ?? []).length > 0 ? buildLoader('raw', ctx.cacheDir) : null;
   ensureBpffs();
   const release = hostRelease();
@@ -216,13 +223,19 @@ async function captureHost(ctx: Ctx): Promise<KernelCapture> {
         rmSync(pin, { recursive: true, force: true });
         r = spawnSync(bpftool, ['-d', 'prog', 'loadall', file, pin], { cwd, stdio: ['ignore', fd, fd] });
       } else {
-        r = spawnSync(loader as string, [file, String(req.level)], { cwd, stdio: ['ignore', fd, fd] });
+        r = spawnSync(loader, [file, String(req.level)], { cwd, stdio: ['ignore', fd, fd] });
       }
     } finally {
       closeSync(fd);
       rmSync(pin, { recursive: true, force: true });
     }
     if (r.error) throw new CaptureError(`${obj}: cannot run the loader: ${r.error.message}`);
+    // The object failed: every program once more on its own (stdout and stderr interleaved as above).
+    let eachOutput: Buffer | null = null;
+    if (r.status !== 0) {
+      const re = spawnSync('sh', ['-c', '"$0" "$1" "$2" --each 2>&1', loader, file, String(req.level)], { cwd, encoding: 'buffer', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] });
+      eachOutput = re.stdout ?? null;
+    }
     const rawLogs: string[] = [];
     for (const lv of req.rawLevels ?? []) {
       const p = join(dir, `${name}.L${lv}.log`);
@@ -231,7 +244,7 @@ async function captureHost(ctx: Ctx): Promise<KernelCapture> {
       writeFileSync(p, rr.stdout);
       rawLogs.push(p);
     }
-    objects.push(finishObject(dir, obj, name, logPath, req.level, r.status ?? 255, rawLogs));
+    objects.push(finishObject(dir, obj, name, logPath, req.level, r.status ?? 255, rawLogs, eachOutput));
     ctx.progress(`  ${name}: ${objects[objects.length - 1]!.verdict}`);
   }
   const guestMs = Date.now() - tg;
@@ -264,13 +277,38 @@ async function captureHost(ctx: Ctx): Promise<KernelCapture> {
   return kc;
 }
 
-function finishObject(dir: string, obj: string, name: string, logPath: string, level: CaptureLevel, status: number, rawLogs: string[]): ObjectCapture {
+/** Programs libbpf found in the object (its `found program` lines; `.text` holds subprograms). */
+export function programsFound(log: string): number {
+  return new Set([...log.matchAll(/^libbpf: sec '(?!\.text')[^']*': found program '([^']+)'/gm)].map((m) => m[1])).size;
+}
+
+/** The name of the per-program load's log beside the all-at-once one. */
+function eachLogName(name: string): string {
+  return `${name}.each.log`;
+}
+
+/**
+ * `eachOutput`: what kptrscope-load --each printed (empty when it did not run: the object loaded).
+ * It becomes the ingested log when the object has several programs — libbpf stopped at the first
+ * rejected one, and only the per-program load gives the others the kernel's own verdict.
+ */
+function finishObject(dir: string, obj: string, name: string, logPath: string, level: CaptureLevel, status: number, rawLogs: string[], eachOutput: Buffer | null): ObjectCapture {
   const verdict = status === 0 ? 'accepted' : 'rejected';
   writeFileSync(join(dir, `${name}.verdict`), verdict + '\n');
   const objectCopy = join(dir, `${name}.bpf.o`);
   if (resolve(objectCopy) !== resolve(obj)) copyFileSync(obj, objectCopy);
   const log = readFileSync(logPath, 'utf8');
-  return { object: obj, name, log: logPath, objectCopy, level, exitStatus: status, verdict, loaderReason: verdict === 'rejected' ? loaderReasonOf(log) : null, rawLogs };
+  let ingested = logPath;
+  let loadAllLog: string | null = null;
+  const eachPath = join(dir, eachLogName(name));
+  if (status !== 0 && eachOutput !== null && eachOutput.length > 0 && programsFound(log) > 1) {
+    writeFileSync(eachPath, eachOutput);
+    ingested = eachPath;
+    loadAllLog = logPath;
+  } else {
+    rmSync(eachPath, { force: true });
+  }
+  return { object: obj, name, log: ingested, loadAllLog, objectCopy, level, exitStatus: status, verdict, loaderReason: verdict === 'rejected' ? loaderReasonOf(log) : null, rawLogs };
 }
 
 function writeCaptureJson(kc: KernelCapture): void {
@@ -288,6 +326,7 @@ function writeCaptureJson(kc: KernelCapture): void {
     objects: kc.objects.map((o) => ({
       name: o.name,
       log: basename(o.log),
+      ...(o.loadAllLog !== null ? { loadAllLog: basename(o.loadAllLog) } : {}),
       level: o.level,
       exitStatus: o.exitStatus,
       verdict: o.verdict,
@@ -362,7 +401,8 @@ async function captureGuest(ctx: Ctx, spec: string): Promise<KernelCapture> {
   const sendVmlinuxBtf = !existsSync(btfPath);
   const userland = needsNewUserland(kernel.release) ? ensureUserland(cache, (m) => ctx.progress(`[${spec}] ${m}`)) : null;
   const linking = userland ? 'shared' : 'static';
-  const levelLoader = req.level === 7 ? undefined : buildLoader('level', ctx.cacheDir, linking);
+  // Every level: kptrscope-load --each reloads a failed object program by program.
+  const levelLoader = buildLoader('level', ctx.cacheDir, linking);
   const rawLoader = (req.rawLevels ?? []).length > 0 ? buildLoader('raw', ctx.cacheDir, linking) : undefined;
   const base = ensureBaseInitramfs(ctx.cacheDir, collectBaseTools({ levelLoader, rawLoader, ...(userland ? { userland: userlandFiles(userland) } : {}) }));
   if (base.built) ctx.progress(`[${spec}] built the base initramfs ${base.path}`);
@@ -425,7 +465,8 @@ async function captureGuest(ctx: Ctx, spec: string): Promise<KernelCapture> {
     writeFileSync(join(dir, 'KERNEL'), release + '\n');
     const objects = plan.objects.map((o, i) => {
       const steps = plan.steps.filter((s) => s.object === i);
-      const main = steps.find((s) => s.kind !== 'raw') as GuestStep;
+      const main = steps.find((s) => s.kind === 'bpftool' || s.kind === 'load') as GuestStep;
+      const each = steps.find((s) => s.kind === 'each');
       const logPath = join(dir, logFileName(o.name, req.level));
       writeFileSync(logPath, file(`${main.id}.out`));
       const status = Number(file(`${main.id}.rc`).toString('utf8').trim());
@@ -438,7 +479,7 @@ async function captureGuest(ctx: Ctx, spec: string): Promise<KernelCapture> {
         writeFileSync(p, data);
         rawLogs.push(p);
       }
-      return finishObject(dir, req.objects[i] as string, o.name, logPath, req.level, Number.isFinite(status) ? status : 255, rawLogs);
+      return finishObject(dir, req.objects[i] as string, o.name, logPath, req.level, Number.isFinite(status) ? status : 255, rawLogs, each ? file(`${each.id}.out`) : null);
     });
     let transcriptPath: string | null = null;
     if (req.keepTranscript) {

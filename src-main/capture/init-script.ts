@@ -28,8 +28,10 @@ export const MARK = '@@KPTRSCOPE';
 
 /** bpftool: `bpftool -d prog loadall` (kernel log level 1|2|4, libbpf debug output). load: the
  * bundled libbpf loader (kptrscope-load) with the same output at level 1 or 2. raw: scripts/loader.c
- * `--raw --level N` (the kernel's buffer only, stdout; its result line on stderr). */
-export type StepKind = 'bpftool' | 'load' | 'raw';
+ * `--raw --level N` (the kernel's buffer only, stdout; its result line on stderr). each:
+ * `kptrscope-load --each` (every program loaded on its own), run only when step `after` failed —
+ * libbpf stops an object at its first rejected program, and the others need their own load. */
+export type StepKind = 'bpftool' | 'load' | 'raw' | 'each';
 
 export interface GuestObject {
   /** Directory under /objs: `o0`, `o1`, … */
@@ -45,6 +47,8 @@ export interface GuestStep {
   kind: StepKind;
   object: number;
   level: number;
+  /** `each` steps: the id of the load whose failure makes this step run (else its output is empty). */
+  after?: string;
 }
 
 export interface GuestPlan {
@@ -88,7 +92,9 @@ export function guestPlan(files: string[], opts: PlanOptions): GuestPlan {
   const objects = files.map((f, i) => ({ dir: `o${i}`, file: safeFileName(f), name: objectName(f) }));
   const steps: GuestStep[] = [];
   objects.forEach((_, i) => {
-    steps.push({ id: `s${steps.length}`, kind: opts.level === 7 ? 'bpftool' : 'load', object: i, level: opts.level });
+    const main = `s${steps.length}`;
+    steps.push({ id: main, kind: opts.level === 7 ? 'bpftool' : 'load', object: i, level: opts.level });
+    steps.push({ id: `s${steps.length}`, kind: 'each', object: i, level: opts.level, after: main });
     for (const lv of opts.rawLevels ?? []) steps.push({ id: `s${steps.length}`, kind: 'raw', object: i, level: lv });
   });
   return { objects, steps, sendVmlinuxBtf: opts.sendVmlinuxBtf, watchdogSec: opts.watchdogSec, ...(opts.userland ? { userland: opts.userland } : {}) };
@@ -112,12 +118,14 @@ function describe(step: GuestStep, obj: GuestObject): string {
       return `${obj.name} kptrscope-load level ${step.level}`;
     case 'raw':
       return `${obj.name} raw log level ${step.level}`;
+    case 'each':
+      return `${obj.name} each program on its own, if the object failed`;
   }
 }
 
 /** The command that runs a guest tool: through the guest userland's own loader when there is one. */
-function tool(plan: GuestPlan, which: 'bpftool' | 'load' | 'raw'): string {
-  const path = which === 'bpftool' ? (plan.userland?.bpftool ?? GUEST_BPFTOOL) : which === 'load' ? GUEST_LOADER : GUEST_RAW_LOADER;
+function tool(plan: GuestPlan, which: 'bpftool' | 'load' | 'raw' | 'each'): string {
+  const path = which === 'bpftool' ? (plan.userland?.bpftool ?? GUEST_BPFTOOL) : which === 'load' || which === 'each' ? GUEST_LOADER : GUEST_RAW_LOADER;
   return plan.userland ? `${plan.userland.runWith} ${path}` : path;
 }
 
@@ -130,6 +138,8 @@ function stepCommand(plan: GuestPlan, step: GuestStep, obj: GuestObject, index: 
       return `(cd /objs/${obj.dir} && ${tool(plan, 'load')} ${obj.file} ${step.level}) > ${out}.out 2>&1`;
     case 'raw':
       return `(cd /objs/${obj.dir} && ${tool(plan, 'raw')} ${obj.file} --raw --level ${step.level}) > ${out}.out 2> ${out}.err`;
+    case 'each':
+      return `: > ${out}.out; if [ "$(cat /tmp/${step.after}.rc)" != 0 ]; then (cd /objs/${obj.dir} && ${tool(plan, 'each')} ${obj.file} ${step.level} --each) > ${out}.out 2>&1; fi`;
   }
 }
 

@@ -42,6 +42,8 @@ export interface ProgramRow {
   btf_refused?: number;
   section?: string | null;
   struct_ops?: string | null;
+  /** Migration 0040. */
+  blocked_by?: string | null;
 }
 
 export const PROGRAM_COLUMNS = [
@@ -49,6 +51,7 @@ export const PROGRAM_COLUMNS = [
   'insns_processed', 'insn_limit', 'max_states_per_insn', 'total_states', 'peak_states', 'mark_read', 'verification_usec',
   'stack_depth', 'first_line', 'last_line', 'line_count', 'unknown_lines', 'loader_error', 'errno', 'log_level', 'kernel_hints',
   'stack_depth_max', 'subprogs', 'insns_totals', 'kernel_diagnostics', 'btf_refused', 'section', 'struct_ops',
+  'blocked_by',
 ] as const;
 
 export function programRowValues(runId: number, p: ProgramSummary): (string | number | null)[] {
@@ -87,6 +90,7 @@ export function programRowValues(runId: number, p: ProgramSummary): (string | nu
     p.btfRefused ? 1 : 0,
     p.section,
     p.structOps ? JSON.stringify(p.structOps) : null,
+    p.blockedBy,
   ];
 }
 
@@ -126,5 +130,6 @@ export function programRowToSummary(r: ProgramRow): ProgramSummary {
     btfRefused: r.btf_refused === 1,
     section: r.section ?? null,
     structOps: r.struct_ops ? (JSON.parse(r.struct_ops) as { type: string; member: string }) : null,
+    blockedBy: r.blocked_by ?? null,
   };
 }

@@ -80,14 +80,20 @@ describe('guest plan and /init', () => {
     ]);
     expect(plan.steps.map((s) => `${s.id}:${s.kind}:${s.object}:${s.level}`)).toEqual([
       's0:bpftool:0:7',
-      's1:raw:0:1',
-      's2:raw:0:2',
-      's3:bpftool:1:7',
-      's4:raw:1:1',
-      's5:raw:1:2',
+      's1:each:0:7',
+      's2:raw:0:1',
+      's3:raw:0:2',
+      's4:bpftool:1:7',
+      's5:each:1:7',
+      's6:raw:1:1',
+      's7:raw:1:2',
     ]);
+    expect(plan.steps.filter((s) => s.kind === 'each').map((s) => s.after)).toEqual(['s0', 's4']);
     const l2 = guestPlan(['a.bpf.o'], { level: 2, sendVmlinuxBtf: false, watchdogSec: 60 });
-    expect(l2.steps).toEqual([{ id: 's0', kind: 'load', object: 0, level: 2 }]);
+    expect(l2.steps).toEqual([
+      { id: 's0', kind: 'load', object: 0, level: 2 },
+      { id: 's1', kind: 'each', object: 0, level: 2, after: 's0' },
+    ]);
   });
 
   it('mounts, arms the watchdog, runs each step in its object dir and sends every file', () => {
@@ -97,9 +103,11 @@ describe('guest plan and /init', () => {
     expect(s).toContain('(sleep 330; ');
     expect(s).toContain('exec 3>/dev/ttyS1');
     expect(s).toContain(`(cd /objs/o0 && ${GUEST_BPFTOOL} -d prog loadall leak_obj.bpf.o /sys/fs/bpf/p0) > /tmp/s0.out 2>&1`);
-    expect(s).toContain(`(cd /objs/o0 && ${GUEST_RAW_LOADER} leak_obj.bpf.o --raw --level 1) > /tmp/s1.out 2> /tmp/s1.err`);
-    expect(s).toContain('say STEP 4/6 odd name bpftool -d prog loadall');
-    for (const f of ['uname', 'bpftool-version', 's0.out', 's0.rc', 's1.err', 's5.rc', 'vmlinux.btf.gz']) expect(s).toContain(`emit ${f} /tmp/${f}`);
+    // Each program on its own only when the object failed (libbpf stops at the first rejection).
+    expect(s).toContain(`: > /tmp/s1.out; if [ "$(cat /tmp/s0.rc)" != 0 ]; then (cd /objs/o0 && ${GUEST_LOADER} leak_obj.bpf.o 7 --each) > /tmp/s1.out 2>&1; fi`);
+    expect(s).toContain(`(cd /objs/o0 && ${GUEST_RAW_LOADER} leak_obj.bpf.o --raw --level 1) > /tmp/s2.out 2> /tmp/s2.err`);
+    expect(s).toContain('say STEP 5/8 odd name bpftool -d prog loadall');
+    for (const f of ['uname', 'bpftool-version', 's0.out', 's0.rc', 's1.out', 's2.err', 's7.rc', 'vmlinux.btf.gz']) expect(s).toContain(`emit ${f} /tmp/${f}`);
     expect(s.indexOf('say DONE')).toBeLessThan(s.indexOf('poweroff -f\n'));
     expect(initScript(guestPlan(['a.bpf.o'], { level: 1, sendVmlinuxBtf: false, watchdogSec: 60 }))).toContain(`${GUEST_LOADER} a.bpf.o 1`);
     expect(initScript(guestPlan(['a.bpf.o'], { level: 1, sendVmlinuxBtf: false, watchdogSec: 60 }))).not.toContain('vmlinux');
@@ -127,7 +135,8 @@ describe('guest userland (trixie-backports bpftool for kernels after 6.12)', () 
     const s = initScript(plan);
     expect(s).toContain(`${runner()} ${GUEST_USERLAND_BPFTOOL} version > /tmp/bpftool-version 2>&1`);
     expect(s).toContain(`(cd /objs/o0 && ${runner()} ${GUEST_USERLAND_BPFTOOL} -d prog loadall leak_obj.bpf.o /sys/fs/bpf/p0) > /tmp/s0.out 2>&1`);
-    expect(s).toContain(`(cd /objs/o0 && ${runner()} ${GUEST_RAW_LOADER} leak_obj.bpf.o --raw --level 2) > /tmp/s1.out 2> /tmp/s1.err`);
+    expect(s).toContain(`(cd /objs/o0 && ${runner()} ${GUEST_RAW_LOADER} leak_obj.bpf.o --raw --level 2) > /tmp/s2.out 2> /tmp/s2.err`);
+    expect(s).toContain(`(cd /objs/o0 && ${runner()} ${GUEST_LOADER} leak_obj.bpf.o 7 --each) > /tmp/s1.out 2>&1`);
     const l1 = initScript(guestPlan(['a.bpf.o'], { level: 1, sendVmlinuxBtf: false, watchdogSec: 60, userland }));
     expect(l1).toContain(`(cd /objs/o0 && ${runner()} ${GUEST_LOADER} a.bpf.o 1) > /tmp/s0.out 2>&1`);
     // No tool runs bare (with this machine's loader), and the host bpftool is never named.
@@ -140,7 +149,7 @@ describe('guest userland (trixie-backports bpftool for kernels after 6.12)', () 
           runs++;
         }
       }
-      expect(runs).toBe(script === s ? 3 : 2); // version + each step
+      expect(runs).toBe(script === s ? 4 : 3); // version + each step (the per-program load included)
     }
     const p = join(tmp, 'init-userland.sh');
     writeFileSync(p, s);

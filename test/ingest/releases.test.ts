@@ -83,14 +83,21 @@ describe.each(RELEASES)('real %s captures', (release) => {
       expect(totals.unknownLines).toBe(0);
       for (const p of programs) expect(p.unknownLines, p.name).toBe(0);
 
-      // An object is rejected when any of its programs is; accepted when all are.
+      // An object fails to load when any of its programs is rejected — or, when the kernel lacks
+      // what it needs (6.1: no local-object kfuncs), when none could even be attempted (unsupported).
+      // A program after the rejected one never reached the kernel: not-loaded, blocked by it.
       const expected = verdictOf(release, prog);
       const verdicts = programs.map((p) => p.verdict);
       if (expected === 'accepted') expect(verdicts.every((v) => v === 'accepted'), verdicts.join(',')).toBe(true);
       else {
         expect(expected).toBe('rejected');
-        expect(verdicts, verdicts.join(',')).toContain('rejected');
-        for (const v of verdicts) expect(['accepted', 'rejected']).toContain(v);
+        if (verdicts.includes('unsupported')) expect(new Set(verdicts), verdicts.join(',')).toEqual(new Set(['unsupported']));
+        else expect(verdicts, verdicts.join(',')).toContain('rejected');
+        for (const v of verdicts) expect(['accepted', 'rejected', 'not-loaded', 'unsupported']).toContain(v);
+        for (const p of programs.filter((x) => x.verdict === 'not-loaded')) {
+          expect(programs.find((x) => x.name === p.blockedBy)?.verdict, `${p.name} blocked by ${p.blockedBy}`).toBe('rejected');
+        }
+        for (const p of programs.filter((x) => x.verdict === 'unsupported')) expect(p.loaderError, p.name).toMatch(/not found in kernel|not found in kernel BTF|failed/);
       }
 
       for (const p of programs) {

@@ -55,7 +55,7 @@ describe('wrapped logs', () => {
     expect(programs[0]).toMatchObject({ verdict: 'rejected', truncation: 'summary-only', errorClasses: ['invalid-mem-access'] });
   });
 
-  it('libbpf failure without any verifier log (kfunc missing) still yields a program with the loader error', () => {
+  it('libbpf failure without any verifier log (kfunc missing): the program is unsupported, with the loader\'s reason', () => {
     const text = [
       "libbpf: extern (func ksym) 'bpf_obj_new_impl': not found in kernel or module BTFs",
       "libbpf: prog 'leak_sample': failed to load: -22",
@@ -64,8 +64,8 @@ describe('wrapped logs', () => {
     ].join('\n');
     const { programs, totals } = parseText(text);
     expect(programs).toHaveLength(1);
-    expect(programs[0]).toMatchObject({ name: 'leak_sample', verdict: 'rejected', errno: 22 });
-    expect(programs[0]!.error).toMatch(/failed to load: -22/);
+    expect(programs[0]).toMatchObject({ name: 'leak_sample', verdict: 'unsupported', errno: 22, blockedBy: null, error: null });
+    expect(programs[0]!.loaderError).toBe("extern (func ksym) 'bpf_obj_new_impl': not found in kernel or module BTFs");
     expect(totals.unknownLines).toBe(0);
   });
 

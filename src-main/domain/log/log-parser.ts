@@ -70,6 +70,8 @@ export class TooManyProgramsError extends Error {
 /** libbpf's report that the kernel refused the object's BTF (errno as a number or, from libbpf 1.5, a name). */
 const BTF_REFUSED_RE = /^Error loading \.BTF into kernel: -?\w+\. BTF is (?:optional|mandatory)/;
 
+/** libbpf: a program whose autoload is off (`SEC("?…")`, or kptrscope-load --each loading another). */
+const SKIPPED_RE = /^prog '([^']+)': skipped (?:auto-)?loading$/;
 const STRUCT_OPS_TYPE_RE = /^struct_ops init: struct (\w+)\(type_id=\d+\) (\w+) found/;
 const STRUCT_OPS_MEMBER_RE = /^struct_ops init_kern (\w+): func ptr (\w+) is set to prog (\w+)/;
 
@@ -104,7 +106,9 @@ export class LogParser {
   private held: Held[] = [];
   private heldBytes = 0;
   private wrapperSeen = new Set<Wrapper>();
-  private pendingLoader = new Map<string, { message: string; errno?: number }>();
+  /** Loader failures of programs whose log has not begun (or never will): `reason` is the loader's
+   * complaint before the failure line (libbpf's own, when the kernel never saw the program). */
+  private pendingLoader = new Map<string, { message: string; errno?: number; blockedBy?: string; reason?: string }>();
   private rawCount = 0;
   private totals = { lines: 0, unknownLines: 0 };
   /** The program that the last `processed` line closed in raw mode (later blank lines stay run-level). */
@@ -277,9 +281,12 @@ export class LogParser {
     this.endOpenSection();
     this.flushHeld(true);
     // Loader failures for programs that never printed a log (e.g. a kfunc missing from the kernel).
+    // None reached the kernel: blocked by another program of the object, or unsupported here.
     for (const [name, info] of this.pendingLoader) {
       const p = this.openProgram(name, 'libbpf', 0);
-      p.noteLoaderError(info.message, info.errno);
+      if (info.blockedBy !== undefined) p.markNotLoaded(info.blockedBy, info.message);
+      else p.markUnsupported(info.reason ?? info.message);
+      if (info.errno !== undefined) p.noteLoaderError(info.message, info.errno);
     }
     this.pendingLoader.clear();
     for (const p of this.programs) this.sink.program(p.finish());
@@ -300,10 +307,10 @@ export class LogParser {
         const name = lb.progName ?? this.lastMentionedProg ?? `prog${this.rawCount++}`;
         const prog = this.openProgram(name, 'libbpf', line.no);
         const pending = this.pendingLoader.get(name);
-        if (pending) {
-          prog.noteLoaderError(pending.message, pending.errno);
-          this.pendingLoader.delete(name);
-        }
+        // A program an earlier load of the object never reached (blockedBy) reaches the kernel in
+        // this one (kptrscope-load --each): that earlier load says nothing about it.
+        if (pending && pending.blockedBy === undefined) prog.noteLoaderError(pending.message, pending.errno);
+        if (pending) this.pendingLoader.delete(name);
         this.emitLibbpf(line, lb, prog);
         this.section = { kind: 'libbpf', prog };
         return;
@@ -318,22 +325,27 @@ export class LogParser {
         const name = lb.progName ?? this.lastMentionedProg;
         const errno = lb.errno ?? errnoFromStrerror(lb.message);
         const prog = name !== undefined ? this.latestByName.get(name) : undefined;
+        if (name !== undefined) this.failedInObject ??= name;
         if (prog) prog.noteLoaderError(lb.message, errno);
         else if (name !== undefined) {
           const prev = this.pendingLoader.get(name);
-          this.pendingLoader.set(name, { message: prev?.message ?? lb.message, errno: errno ?? prev?.errno });
+          const reason = prev?.reason ?? this.lastLoaderProblem;
+          this.pendingLoader.set(name, { message: prev?.message ?? lb.message, errno: errno ?? prev?.errno, ...(reason !== undefined ? { reason } : {}) });
         }
         // Loader lines stay run-level so that each program's lines are one contiguous range.
         this.emitLibbpf(line, lb, null);
         return;
       }
       case 'object-failed': {
-        // libbpf gave up before loading some programs (e.g. a kfunc missing from this kernel, 6.1):
-        // every program it found and never loaded is rejected with the loader's last complaint.
+        // libbpf gave up before the kernel saw some programs it found. After a program failed, the
+        // others were never tried: not-loaded, blocked by it. Before any (a kfunc or struct_ops type
+        // missing from this kernel: 6.1, a qdisc on 6.12) none could be: unsupported, with the
+        // loader's last complaint. Programs the loader skipped on purpose (autoload off) are neither.
         const reason = this.lastLoaderProblem ?? lb.message;
+        const blocker = this.failedInObject;
         for (const name of this.foundPrograms) {
-          if (this.latestByName.has(name) || this.pendingLoader.has(name)) continue;
-          this.pendingLoader.set(name, { message: reason });
+          if (name === blocker || this.skipped.has(name) || this.latestByName.has(name) || this.pendingLoader.has(name)) continue;
+          this.pendingLoader.set(name, blocker !== undefined ? { message: `not loaded: the loader stopped at '${blocker}'`, blockedBy: blocker } : { message: reason });
         }
         this.emitLibbpf(line, lb, null);
         return;
@@ -352,15 +364,21 @@ export class LogParser {
           const type = this.structOpsType.get(so[1] as string);
           if (type !== undefined) this.structOpsOf.set(so[3] as string, { type, member: so[2] as string });
         } else if (/^loading (?:object from )?\S+\.o$/.test(lb.message)) {
-          // A new object (bpftool output of several objects, concatenated): what libbpf said of the
-          // previous one's BTF does not carry over.
+          // A new object (bpftool output of several objects, concatenated, or one load per program
+          // as kptrscope-load --each does): what libbpf said of the previous one does not carry over.
           this.btfRefused = false;
+          this.foundPrograms = [];
+          this.skipped.clear();
+          this.failedInObject = undefined;
+          this.lastLoaderProblem = undefined;
+        } else if ((so = SKIPPED_RE.exec(lb.message))) {
+          this.skipped.add(so[1] as string);
         } else if (BTF_REFUSED_RE.test(lb.message)) {
           // The object's BTF was refused: every program loaded after this line was judged without it.
           this.btfRefused = true;
           for (const p of this.programs) if (p.summary.firstLine >= line.no) p.summary.btfRefused = true;
         }
-        else if (/not found|failed|error|invalid|unsupported|cannot|can't/i.test(lb.message)) this.lastLoaderProblem = lb.message;
+        else if (/not found|failed|error|invalid|unsupported|cannot|can't/i.test(lb.message) && !/skipping optional step/.test(lb.message)) this.lastLoaderProblem = lb.message;
         this.emitLibbpf(line, lb, null);
       }
     }
@@ -369,6 +387,10 @@ export class LogParser {
   private lastMentionedProg: string | undefined;
   /** Programs libbpf reported finding in the object (`sec '…': found program 'NAME'`), in order. */
   private foundPrograms: string[] = [];
+  /** Programs of this object the loader did not try on purpose (`prog 'X': skipped loading`). */
+  private skipped = new Set<string>();
+  /** The first program of this object whose load failed: libbpf stops there. */
+  private failedInObject: string | undefined;
   /** The loader said the kernel refused the object's BTF (libbpf: `Error loading .BTF into kernel: -40.
    * BTF is optional, ignoring.`, or `… BTF is mandatory, can't proceed.`). */
   private btfRefused = false;

@@ -8,14 +8,22 @@
  *   buffer of kernels ≥ 6.4 starts mid-line / mid-program);
  * - `rejected`: error text present, or the loader/wrapper says the load failed;
  * - `accepted`: complete log, no error, no load failure;
- * - `unknown`: nothing to judge from (e.g. an empty section).
+ * - `unknown`: nothing to judge from (e.g. an empty section);
+ * - `not-loaded`: the kernel never saw the program because the loader stopped at another one of the
+ *   same object (libbpf loads an object's programs in order and gives up at the first rejection);
+ *   `blockedBy` names that program;
+ * - `unsupported`: the loader could not even attempt the program on this kernel (a kfunc, a
+ *   struct_ops type or an attach target the kernel lacks: a bpf qdisc before 6.16); `loaderError`
+ *   holds the loader's reason.
+ * The last two come from the loader's lines (log-parser.ts calls `markNotLoaded` / `markUnsupported`).
  * The failing instruction is the last instruction line executed before the first error line.
  */
 import type { LogRecord } from './records.ts';
 import { matchError } from './error-catalog.ts';
 import { parseKernelDiagnostics, type DiagnosticLine, type KernelDiagnostic } from './kernel-diagnostic.ts';
 
-export type Verdict = 'accepted' | 'rejected' | 'truncated' | 'unknown';
+export type Verdict = 'accepted' | 'rejected' | 'truncated' | 'unknown' | 'not-loaded' | 'unsupported';
+export const VERDICTS: readonly Verdict[] = ['accepted', 'rejected', 'truncated', 'unknown', 'not-loaded', 'unsupported'];
 export type Wrapper = 'raw' | 'libbpf' | 'veristat' | 'cilium';
 
 export interface ProgramStats {
@@ -76,6 +84,8 @@ export interface ProgramSummary {
   section: string | null;
   /** The struct_ops callback the program implements (`Qdisc_ops` `enqueue`), when libbpf said so. */
   structOps: { type: string; member: string } | null;
+  /** For a `not-loaded` program: the program of the same object whose rejection stopped the loader. */
+  blockedBy: string | null;
 }
 
 const MAX_ERROR_CHARS = 64 * 1024;
@@ -155,7 +165,21 @@ export class ProgramState {
       btfRefused: false,
       section: null,
       structOps: null,
+      blockedBy: null,
     };
+  }
+
+  /** What the loader said of a program it never handed to the kernel (see the verdict rules). */
+  private loaderOutcome: { kind: 'not-loaded'; blockedBy: string } | { kind: 'unsupported' } | null = null;
+
+  markNotLoaded(blockedBy: string, message: string): void {
+    this.loaderOutcome = { kind: 'not-loaded', blockedBy };
+    this.noteLoaderError(message, undefined);
+  }
+
+  markUnsupported(reason: string): void {
+    this.loaderOutcome = { kind: 'unsupported' };
+    this.noteLoaderError(reason, undefined);
   }
 
   /** True once the program has a line of the verifier's trace/statistics grammar. */
@@ -290,6 +314,14 @@ export class ProgramState {
     const bits = (this.level1 ? 1 : 0) | (this.level2 ? 2 : 0) | (this.level4 ? 4 : 0);
     s.logLevel = bits === 0 ? null : bits | (this.level2 ? 1 : 0);
 
+    const outcome = this.loaderOutcome;
+    if (outcome !== null && s.lines === 0 && this.errorParts.length === 0) {
+      // Never reached the kernel: nothing of the kernel's to judge, the loader's word is the verdict.
+      s.verdict = outcome.kind;
+      s.blockedBy = outcome.kind === 'not-loaded' ? outcome.blockedBy : null;
+      s.failInsn = null;
+      return s;
+    }
     const loadFailed = s.loaderError !== null || s.errno !== null || this.wrapperVerdict === 'failure';
     const tailLost = !this.sawStats && (s.lines > 0 || this.wrapperTruncation === 'tail');
     const enospc = s.errno === 28;

@@ -91,6 +91,14 @@ export function kernelFinding(p: ProgramSummary, lines: InsnLines): Finding {
     s.push({ text: '.' });
     return { ...base, severity: 'warning', sentence: s, insn: null, line: null };
   }
+  if (p.verdict === 'not-loaded') {
+    s.push({ text: `${name} never reached the kernel: the loader stopped at ${p.blockedBy ?? 'another program of the object'}, which failed first, and did not try ${name}. Its own verdict needs a load of it alone (kptrscope capture loads each program on its own).` });
+    return { ...base, severity: 'warning', sentence: s, insn: null, line: null };
+  }
+  if (p.verdict === 'unsupported') {
+    s.push({ text: `This kernel cannot load ${name}: the loader could not even attempt it${p.loaderError ? ` (${firstLine(p.loaderError)})` : ''}.` });
+    return { ...base, severity: 'warning', sentence: s, insn: null, line: null };
+  }
   s.push({ text: `Nothing to judge in the log of ${name}${p.loaderError ? `; the loader said: ${firstLine(p.loaderError)}` : ''}.` });
   return { ...base, severity: 'warning', sentence: s, insn: null, line: null };
 }

@@ -67,6 +67,7 @@ function captureJson(c: IngestedCapture) {
     verdict: c.object.verdict,
     loaderReason: c.object.loaderReason,
     log: c.object.log,
+    loadAllLog: c.object.loadAllLog,
     rawLogs: c.object.rawLogs,
     kfuncs: c.kernel.kfuncs,
     kfuncCount: c.kernel.kfuncCount,

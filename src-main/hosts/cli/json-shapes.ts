@@ -16,6 +16,7 @@ export function programJson(p: ProgramSummary) {
     truncation: p.truncation,
     loaderError: p.loaderError,
     btfRefused: p.btfRefused,
+    blockedBy: p.blockedBy,
   };
 }
 

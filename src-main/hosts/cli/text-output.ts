@@ -33,6 +33,10 @@ function objectLabel(pr: ProgramReplay, id: number | undefined): string {
   return `${o.type}${o.refId !== undefined ? `#${o.refId}` : ''}`;
 }
 
+function neverLoaded(p: ProgramReplay['program']): boolean {
+  return p.verdict === 'not-loaded' || p.verdict === 'unsupported';
+}
+
 export function replayJson(r: ReplayRunResult) {
   return {
     runId: r.runId,
@@ -40,7 +44,8 @@ export function replayJson(r: ReplayRunResult) {
     programs: r.programs.map((pr) => ({
       name: pr.program.name,
       kernelVerdict: pr.program.verdict,
-      modelVerdict: pr.replay.modelVerdict,
+      // A program that never reached the kernel (not-loaded, unsupported) has no model verdict.
+      modelVerdict: neverLoaded(pr.program) ? null : pr.replay.modelVerdict,
       agree: pr.agree,
       failInsn: pr.replay.failInsn,
       kernelFailInsn: pr.program.failInsn,
@@ -57,6 +62,7 @@ export function replayJson(r: ReplayRunResult) {
       divergences: pr.divergences.length,
       divergenceList: pr.divergences,
       btfRefused: pr.program.btfRefused,
+      blockedBy: pr.program.blockedBy,
       kernelDiagnostics: pr.program.kernelDiagnostics,
       kernelDiagnostic: pr.program.kernelDiagnostics[pr.program.kernelDiagnostics.length - 1] ?? null,
       diagnosticDisagreements: checkDiagnostics(pr.program.kernelDiagnostics, pr.replay.finding),
@@ -69,6 +75,11 @@ export function replayJson(r: ReplayRunResult) {
 export function printReplay(io: CliIo, r: ReplayRunResult, source: string): void {
   io.out(`run ${r.runId}  ${source}  kernel profile ${r.kernelProfile}\n`);
   for (const pr of r.programs) {
+    if (neverLoaded(pr.program)) {
+      const why = pr.program.verdict === 'not-loaded' ? `the loader stopped at ${pr.program.blockedBy ?? 'another program'} first` : (pr.program.loaderError ?? 'the loader could not attempt it');
+      io.out(`\n${pr.program.name}: kernel ${pr.program.verdict} (${why}): nothing to replay\n`);
+      continue;
+    }
     const agree = pr.agree === null ? 'kernel verdict incomplete' : pr.agree ? 'agree' : 'DISAGREE';
     io.out(`\n${pr.program.name}: kernel ${pr.program.verdict}${pr.program.failInsn !== null ? ` at insn ${pr.program.failInsn}` : ''}, model ${pr.replay.modelVerdict}${pr.replay.failInsn !== null ? ` at insn ${pr.replay.failInsn}` : ''} (${agree}), ${pr.divergences.length} divergence(s)\n`);
     if (pr.events.length > 0) {
