@@ -23,7 +23,8 @@ export type Feature =
   | 'graph_peek'
   | 'qdisc'
   | 'implicit_kfuncs'
-  | 'list_ops';
+  | 'list_ops'
+  | 'sched_ext';
 
 /** Feature → [first release, human description for findings]. */
 export const FEATURES: Readonly<Record<Feature, readonly [string, string]>> = {
@@ -45,6 +46,7 @@ export const FEATURES: Readonly<Record<Feature, readonly [string, string]>> = {
   // Found in the kfunc tables of Debian's 6.19.14, 7.0.13, 7.1.13 and 7.2.13 kernels (probe captures):
   implicit_kfuncs: ['7.1', 'bpf_obj_new / bpf_obj_drop / bpf_refcount_acquire / bpf_rbtree_add without _impl (implicit arguments)'],
   list_ops: ['7.2', 'bpf_list_add / bpf_list_del / bpf_list_is_first / bpf_list_is_last / bpf_list_empty'],
+  sched_ext: ['6.12', 'sched_ext schedulers (struct sched_ext_ops)'],
 };
 
 export interface KernelProfile {
@@ -59,6 +61,40 @@ export interface KernelProfile {
   nmiUnsafeDrop: boolean;
   /** ≥ 6.19: RCU read sections nest (the verifier counts them; 6.18 refuses a nested lock). */
   rcuNesting: boolean;
+}
+
+/**
+ * Every rule a profile switches, with its id, the series that introduced it and what it does: the
+ * features above and the profile's behaviour flags. The matrix names one of these when a verdict
+ * changes from one kernel to the next.
+ */
+export interface ProfileRule {
+  id: string;
+  since: string;
+  what: string;
+}
+
+const BEHAVIOUR_RULES: readonly ProfileRule[] = [
+  { id: 'locksInRefs', since: '6.13', what: 'spin locks are entries of the reference table (a lock held at exit is reported with the leaks)' },
+  { id: 'rcuNesting', since: '6.19', what: 'RCU read sections nest (6.18 refuses a nested bpf_rcu_read_lock)' },
+  { id: 'deadRegsUnprinted', since: '7.1', what: "a branch's printed state leaves out registers that are dead there" },
+  { id: 'nmiUnsafeDrop', since: '7.2', what: 'bpf_obj_drop in a tracing program refuses a type with NMI-unsafe fields' },
+];
+
+export const PROFILE_RULES: readonly ProfileRule[] = [
+  ...(Object.entries(FEATURES) as [Feature, readonly [string, string]][]).map(([id, [since, what]]) => ({ id, since, what })),
+  ...BEHAVIOUR_RULES,
+].sort((a, b) => compareVersions(a.since, b.since));
+
+/** Rules whose first release is after `from` and at most `to` (both series, e.g. 6.18, 7.3). */
+export function rulesBetween(from: string, to: string): ProfileRule[] {
+  return PROFILE_RULES.filter((r) => !versionAtLeast(from, r.since) && versionAtLeast(to, r.since));
+}
+
+export function compareVersions(a: string, b: string): number {
+  const [x, y] = parseVersion(a);
+  const [u, v] = parseVersion(b);
+  return x !== u ? x - u : y - v;
 }
 
 export const NEWEST = '7.3';

@@ -13,6 +13,7 @@ import { BtfFileError } from '../../app/btf.ts';
 import { ReplayError } from '../../app/replay.ts';
 import { ExportError } from '../../app/export.ts';
 import { ExportFileError } from '../../render/index.ts';
+import { MatrixError } from '../../app/matrix.ts';
 import { openStore } from '../../store/open-store.ts';
 import { DatabaseOpenError, NewerDatabaseError, type Store } from '../../store/types.ts';
 
@@ -35,6 +36,7 @@ export function isKnownError(e: unknown): e is Error {
     e instanceof ExportError ||
     e instanceof ExportFileError ||
     e instanceof CaptureError ||
+    e instanceof MatrixError ||
     (e instanceof Error && e.name === 'BtfParseError')
   );
 }

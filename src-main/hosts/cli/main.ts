@@ -20,6 +20,7 @@ import { programOfLine } from '../../domain/log/program-ranges.ts';
 import { createProgressBar } from './progress.ts';
 import { collect, programJson, runBtfRefused } from './json-shapes.ts';
 import { registerCaptureCommand } from './capture-command.ts';
+import { registerMatrixCommand } from './matrix-command.ts';
 import { registerExportCommand, planCompareExport, writeCompareExport, ExportUsageError } from './export-command.ts';
 import { compareRuns } from '../../app/compare.ts';
 import { registerServeCommand } from './serve-command.ts';
@@ -328,6 +329,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
 
   registerExportCommand(program, io, (c) => (status = c));
   registerCaptureCommand(program, io, (c) => (status = c));
+  registerMatrixCommand(program, io, (c) => (status = c));
   registerServeCommand(program, io, (c) => (status = c));
 
   try {

@@ -1,0 +1,109 @@
+/**
+ * `kptrscope matrix <obj.bpf.o|log|run-id>... [--kernel <spec>]... [--json] [--format md|csv -o <file>]`:
+ * one program across kernels (app/matrix.ts).
+ *
+ * Contract: each argument becomes runs — an object (`*.o`) is captured on every `--kernel` (as
+ * `kptrscope capture` does; `host` when none is given) and ingested; a log is ingested (with the
+ * `KERNEL` file and the `<name>.bpf.o` beside it, when there are: the fixture and capture layout);
+ * a number is a stored run. Then the matrix of all those runs is printed: a table (default), one
+ * JSON document (`--json`: `{kernels, programs:[{object, sha256, name, cells:{<series>:{release,
+ * verdict, insnsProcessed, finding, runId}}, differences:[{from, to, insn, rule, since}]}]}`), or
+ * Markdown / CSV written to `-o`. Exit 0; 1 on bad input (a message naming it); 2 on usage errors.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { Command } from 'commander';
+import { collect } from './json-shapes.ts';
+import { isKnownError, UsageError, withStore, type CliIo } from './io.ts';
+import { defaultStoreLocation } from '../../store/open-store.ts';
+import { captureObjects, ingestCaptures, CaptureAborted } from '../../app/capture.ts';
+import { defaultCacheDir } from '../../capture/kernel-cache.ts';
+import { killAllGuests } from '../../capture/qemu.ts';
+import { ingestLog } from '../../app/ingest.ts';
+import { matrixCsv, matrixMarkdown, matrixOfRuns, matrixText } from '../../app/matrix.ts';
+import type { Store } from '../../store/types.ts';
+
+interface MatrixOpts {
+  kernel?: string[];
+  db?: string;
+  json?: boolean;
+  format?: string;
+  output?: string;
+}
+
+/** A log's kernel and object from the files beside it (`KERNEL`, `NAME.bpf.o`), when present. */
+function besideLog(log: string): { kernel?: string; btf: string[] } {
+  const dir = dirname(log);
+  const k = join(dir, 'KERNEL');
+  const name = basename(log).replace(/(\.(bpftool|each|load-L\d|L\d))?\.log$/, '');
+  const obj = join(dir, `${name}.bpf.o`);
+  return { ...(existsSync(k) ? { kernel: readFileSync(k, 'utf8').trim() } : {}), btf: existsSync(obj) ? [obj] : [] };
+}
+
+async function runsOf(io: CliIo, store: Store, items: string[], o: MatrixOpts, signal: AbortSignal): Promise<number[]> {
+  const ids: number[] = [];
+  const objects = items.filter((x) => /\.o$/.test(x) && existsSync(x));
+  if (objects.length > 0) {
+    const captures = await captureObjects({ objects, kernels: o.kernel ?? [], level: 7, cacheDir: defaultCacheDir(), progress: (m) => io.err(`capture: ${m}\n`), signal });
+    for (const c of await ingestCaptures(store, captures)) ids.push(c.result.runId);
+  } else if ((o.kernel ?? []).length > 0) {
+    throw new UsageError('matrix: --kernel captures objects (*.bpf.o); none was given');
+  }
+  for (const x of items) {
+    if (objects.includes(x)) continue;
+    if (/^\d+$/.test(x) && !existsSync(x)) {
+      ids.push(Number(x));
+      continue;
+    }
+    if (!existsSync(x)) throw new UsageError(`matrix: ${x}: no such file (expected a BPF object, a log or a run id)`);
+    const beside = besideLog(x);
+    const r = await ingestLog(store, x, { btf: beside.btf, ...(beside.kernel ? { kernel: beside.kernel } : {}), replay: {} });
+    ids.push(r.runId);
+  }
+  return ids;
+}
+
+export function registerMatrixCommand(program: Command, io: CliIo, setStatus: (code: number) => void): void {
+  program
+    .command('matrix')
+    .description('one program across kernels: capture (or take stored runs of) each object on each kernel, print verdicts per kernel series and explain every verdict that changes')
+    .argument('<items...>', 'BPF objects (captured on each --kernel), logs (with KERNEL and NAME.bpf.o beside them, if any) or stored run ids')
+    .option('--kernel <spec>', 'kernel to capture objects on (repeatable): host, 6.12, 7.3-cloud, … (see: kptrscope capture --list-kernels)', collect)
+    .option('--format <md|csv>', 'write the matrix as Markdown or CSV (with -o)')
+    .option('-o, --output <file>', 'file to write the matrix to (with --format)')
+    .option('--db <path>', `database file (default: ${defaultStoreLocation()})`)
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (items: string[], o: MatrixOpts) => {
+      if (o.format !== undefined && !['md', 'csv'].includes(o.format)) throw new UsageError(`--format must be md or csv, got "${o.format}"`);
+      if ((o.format === undefined) !== (o.output === undefined)) throw new UsageError('--format and -o go together: --format md -o matrix.md');
+      const controller = new AbortController();
+      const onSignal = (sig: NodeJS.Signals) => {
+        controller.abort(sig);
+        killAllGuests();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const m = await withStore(o.db, async (store) => matrixOfRuns(store, await runsOf(io, store, items, o, controller.signal)));
+        if (o.format !== undefined && o.output !== undefined) {
+          writeFileSync(o.output, o.format === 'md' ? matrixMarkdown(m) : matrixCsv(m));
+          io.err(`matrix: ${m.programs.length} program(s) × ${m.kernels.length} kernel(s) written to ${o.output}\n`);
+        }
+        if (o.json) io.out(JSON.stringify(m, null, 2) + '\n');
+        else if (o.format === undefined) io.out(matrixText(m));
+        setStatus(0);
+      } catch (e) {
+        if (e instanceof UsageError) throw e;
+        if (e instanceof CaptureAborted || isKnownError(e)) {
+          io.err(`kptrscope: ${(e as Error).message}\n`);
+          setStatus(1);
+          return;
+        }
+        throw e;
+      } finally {
+        killAllGuests();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}
