@@ -13,6 +13,8 @@ import type { Handlers, StoreMethod } from '../contract/contract.ts';
 import { libraryHandlers } from './library.ts';
 import { RunViews } from './run-view.ts';
 import { CompareViews } from './compare-view.ts';
+import { matrixOfRuns, MatrixError } from './matrix.ts';
+import { AppError } from '../contract/errors.ts';
 import { exportHandlers } from './export-files.ts';
 
 export interface StoreService {
@@ -32,6 +34,14 @@ export function createStoreService(store: Store): StoreService {
     }),
     ...runHandlers,
     ...compares.handlers(),
+    matrix: async ({ runs: ids }) => {
+      try {
+        return await matrixOfRuns(store, ids);
+      } catch (e) {
+        if (e instanceof MatrixError) throw new AppError('not-found', e.message);
+        throw e;
+      }
+    },
     ...exportHandlers(store, runs, compares, runHandlers.graphAt),
   };
   return {

@@ -18,8 +18,11 @@ import type { RecordKind } from '../domain/log/records.ts';
 import type { Comparison } from '../domain/views/comparison.ts';
 import type { GraphSnapshot } from '../domain/views/graph-types.ts';
 import type { FindingView, TextSegment } from '../domain/views/finding.ts';
+import type { FindingKind } from '../domain/model/types.ts';
+import type { Matrix } from '../domain/views/matrix.ts';
 
 export type { RecordKind, Comparison };
+export type * from '../domain/views/matrix.ts';
 export type * from '../domain/views/graph-types.ts';
 
 export { inputSchemas, fileRefSchema, exportRequestSchema, type Method, type Input, type FileRef, type ExportRequest } from './inputs.ts';
@@ -47,6 +50,10 @@ export interface ProgramInfo {
   truncation: string | null;
   loaderError: string | null;
   logLevel: number | null;
+  /** The ownership model's finding kind for this program (its stored replay); null: no finding, or not replayed yet. */
+  findingKind?: FindingKind | null;
+  /** For a `not-loaded` program: the program of its object whose rejection stopped the loader. */
+  blockedBy?: string | null;
 }
 
 export interface RunInfo {
@@ -62,6 +69,8 @@ export interface RunInfo {
   createdAt: string;
   programs: ProgramInfo[];
   btf: { id: number; source: string; format: string; types: number }[];
+  /** The program object the log is of (the library groups runs by it): see app/library.ts objectOf. */
+  object?: string;
 }
 
 export interface AppInfo {
@@ -237,6 +246,7 @@ export interface Outputs {
   timeline: Timeline;
   lifetime: Lifetime;
   compare: CompareResult;
+  matrix: Matrix;
   alignedStep: AlignedStep | null;
   renderExport: ExportFile;
   saveExport: { path: string | null };
@@ -294,6 +304,7 @@ export const STORE_METHODS = [
   'timeline',
   'lifetime',
   'compare',
+  'matrix',
   'alignedStep',
   'renderExport',
 ] as const satisfies readonly Method[];

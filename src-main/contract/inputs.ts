@@ -113,6 +113,8 @@ export const inputSchemas = {
   lifetime: z.object({ runId, program, line, objectId: z.string().min(1).max(200) }).strict(),
   /** Two runs side by side: the veristat-style table, both findings, the divergence of each program pair. */
   compare: z.object({ a: runId, b: runId }).strict(),
+  /** One program across kernels: the runs' programs by object, one column per kernel series, each verdict change explained. */
+  matrix: z.object({ runs: z.array(runId).min(1).max(64) }).strict(),
   /**
    * Stepping two runs together: the aligned step pair of program pair `pair` at a line of `side`
    * (the last pair at or before it; `at`: the caller's current pair index, used when it is at that

@@ -1,16 +1,24 @@
 /**
- * Where the window is: the library, a run (program, selected line), or two runs compared. Kept in
- * the URL hash (`#/run/3/0/125`, `#/compare/3/4`) so reloads and back/forward work; `go()` changes it.
+ * Where the window is: the library, a run (program, selected line), two runs compared (optionally at
+ * one program's instruction), or a matrix of runs across kernels. Kept in the URL hash (`#/run/3/0/125`,
+ * `#/compare/3/4`, `#/compare/3/4/tailq_enqueue/48`, `#/matrix/1,2,3`) so reloads and back/forward
+ * work; `go()` changes it.
  */
 /** program null: the run's first program with lines. */
 export type Route =
   | { view: 'library' }
   | { view: 'run'; runId: number; program: number | null; line: number | null }
-  | { view: 'compare'; a: number; b: number };
+  | { view: 'compare'; a: number; b: number; program?: string; insn?: number }
+  | { view: 'matrix'; runs: number[] };
 
 function parse(hash: string): Route {
-  const c = /^#\/compare\/(\d+)\/(\d+)/.exec(hash);
-  if (c) return { view: 'compare', a: Number(c[1]), b: Number(c[2]) };
+  const x = /^#\/matrix\/(\d+(?:,\d+)*)/.exec(hash);
+  if (x) return { view: 'matrix', runs: (x[1] as string).split(',').map(Number) };
+  const c = /^#\/compare\/(\d+)\/(\d+)(?:\/([^/]+)\/(\d+))?/.exec(hash);
+  if (c) {
+    const r: Route = { view: 'compare', a: Number(c[1]), b: Number(c[2]) };
+    return c[3] !== undefined ? { ...r, program: decodeURIComponent(c[3]), insn: Number(c[4]) } : r;
+  }
   const m = /^#\/run\/(\d+)(?:\/(-?\d+))?(?:\/(\d+))?/.exec(hash);
   if (!m) return { view: 'library' };
   return { view: 'run', runId: Number(m[1]), program: m[2] !== undefined ? Number(m[2]) : null, line: m[3] !== undefined ? Number(m[3]) : null };
@@ -18,7 +26,8 @@ function parse(hash: string): Route {
 
 function format(r: Route): string {
   if (r.view === 'library') return '#/';
-  if (r.view === 'compare') return `#/compare/${r.a}/${r.b}`;
+  if (r.view === 'matrix') return `#/matrix/${r.runs.join(',')}`;
+  if (r.view === 'compare') return `#/compare/${r.a}/${r.b}${r.program !== undefined && r.insn !== undefined ? `/${encodeURIComponent(r.program)}/${r.insn}` : ''}`;
   if (r.program === null) return `#/run/${r.runId}`;
   return `#/run/${r.runId}/${r.program}${r.line !== null ? `/${r.line}` : ''}`;
 }

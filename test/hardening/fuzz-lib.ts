@@ -10,6 +10,7 @@
  * and a `check` function that runs the code under test and throws `FuzzFailure` when a property
  * is broken. `check` returns the time the code under test took, so callers can bound it.
  */
+import { VERDICTS as ALL_VERDICTS } from '../../src-main/domain/log/program-state.ts';
 import fc from 'fast-check';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -377,7 +378,7 @@ export function parseChunked(bytes: Buffer, chunks: number[]): ParseOutcome {
   return { records, programs, ms: performance.now() - start };
 }
 
-const VERDICTS = new Set(['accepted', 'rejected', 'truncated', 'unknown']);
+const VERDICTS = new Set<string>(ALL_VERDICTS);
 
 /** Properties of one log parse: no throw, every line reported once in order with its exact text. */
 export function checkLog(input: LogInput, seeds = loadSeeds()): number {

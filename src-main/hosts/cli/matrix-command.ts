@@ -20,7 +20,8 @@ import { captureObjects, ingestCaptures, CaptureAborted } from '../../app/captur
 import { defaultCacheDir } from '../../capture/kernel-cache.ts';
 import { killAllGuests } from '../../capture/qemu.ts';
 import { ingestLog } from '../../app/ingest.ts';
-import { matrixCsv, matrixMarkdown, matrixOfRuns, matrixText } from '../../app/matrix.ts';
+import { matrixOfRuns } from '../../app/matrix.ts';
+import { matrixCsv, matrixMarkdown, matrixText } from '../../render/matrix-report.ts';
 import type { Store } from '../../store/types.ts';
 
 interface MatrixOpts {
