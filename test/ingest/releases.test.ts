@@ -16,7 +16,7 @@ const RELEASES = ['6.1', '6.12', '6.18', '7.2', '7.3'] as const;
 type Release = (typeof RELEASES)[number];
 const DIR = (r: Release) => join(FIXTURES, 'logs', r);
 /** The complete captures: bpftool -d logs and the raw kernel logs at level 1, 2, 4, 7. */
-const LOG_RE = /\.(bpftool|L\d)\.log$/;
+const LOG_RE = /\.(bpftool|each|L\d)\.log$/;
 const is7x = (r: Release) => r.startsWith('7.');
 
 function logsOf(r: Release): string[] {
@@ -46,8 +46,14 @@ function recordsOfProgram(records: LogRecord[], p: ProgramSummary): LogRecord[] 
 }
 
 /** The program source (test/fixtures/progs or progs/7x) of a capture. */
+/** A program's source with the local headers it includes ("qdisc_fq.h"), where its functions live too. */
 function sourceOf(prog: string): string {
-  for (const p of [join(PROGS, `${prog}.bpf.c`), join(PROGS, '7x', `${prog}.bpf.c`)]) if (existsSync(p)) return readFileSync(p, 'utf8');
+  for (const p of [join(PROGS, `${prog}.bpf.c`), join(PROGS, '7x', `${prog}.bpf.c`)]) {
+    if (!existsSync(p)) continue;
+    const src = readFileSync(p, 'utf8');
+    const headers = [...src.matchAll(/^#include "([\w.]+\.h)"/gm)].map((m) => join(p, '..', m[1] as string)).filter((h) => existsSync(h));
+    return [src, ...headers.map((h) => readFileSync(h, 'utf8'))].join('\n');
+  }
   throw new Error(`no source for ${prog}`);
 }
 

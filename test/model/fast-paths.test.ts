@@ -19,6 +19,8 @@ import { newValueCache, parseState, VALUE_CACHE_MAX } from '../../src-main/domai
 import type { LogRecord } from '../../src-main/domain/log/records.ts';
 
 const LOGS = join(FIXTURES, 'logs');
+/** The walks over every fixture log (tens of MB with the 7.x captures) outlast vitest's default timeout. */
+const EVERY_FIXTURE_MS = 600_000;
 
 function fixtureLogs(): string[] {
   const out: string[] = [];
@@ -61,7 +63,7 @@ describe('incremental step store', () => {
       }
     }
     expect(steps).toBeGreaterThan(1000);
-  });
+  }, EVERY_FIXTURE_MS);
 
   test('stored states read while recording equal the ones read at the end', () => {
     const live = new StepStore(3);
@@ -98,7 +100,7 @@ describe('cached state parser', () => {
       }
     }
     expect(n).toBeGreaterThan(1000);
-  });
+  }, EVERY_FIXTURE_MS);
 
   test('stays equal across cache overflow, constants, scalars and odd spellings', () => {
     const cache = newValueCache();

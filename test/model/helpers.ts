@@ -2,6 +2,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseBtfText } from '../../src-main/domain/btf/bpftool-text.ts';
+import { parseBtfBytes } from '../../src-main/domain/btf/btf-file-core.ts';
+import { summarizeBtf } from '../../src-main/domain/btf/summarize.ts';
+import { layoutFromSummary } from '../../src-main/domain/model/btf-summary-adapter.ts';
 import type { LogRecord } from '../../src-main/domain/log/records.ts';
 import type { ProgramSummary } from '../../src-main/domain/log/program-state.ts';
 import { layoutFromBtf, type BtfLayout } from '../../src-main/domain/model/btf-layout.ts';
@@ -12,12 +15,17 @@ import { parseFile } from '../helpers/parse.ts';
 
 const layouts = new Map<string, BtfLayout>();
 
-export function layoutFor(btfTxtPath: string): BtfLayout | undefined {
-  if (!existsSync(btfTxtPath)) return undefined;
-  let l = layouts.get(btfTxtPath);
+/** The program's BTF as the model gets it: a bpftool text dump parsed whole, or — for a `.bpf.o` —
+ * the summary the app stores for it (summarizeBtf with the ELF's data layout), as `replay --btf` does. */
+export function layoutFor(btfPath: string): BtfLayout | undefined {
+  if (!existsSync(btfPath)) return undefined;
+  let l = layouts.get(btfPath);
   if (!l) {
-    l = layoutFromBtf(parseBtfText(readFileSync(btfTxtPath, 'utf8')));
-    layouts.set(btfTxtPath, l);
+    if (btfPath.endsWith('.o')) {
+      const loaded = parseBtfBytes(readFileSync(btfPath), btfPath);
+      l = layoutFromSummary(summarizeBtf(loaded.btf, loaded.dataLayout ? { dataLayout: loaded.dataLayout } : {}));
+    } else l = layoutFromBtf(parseBtfText(readFileSync(btfPath, 'utf8')));
+    layouts.set(btfPath, l);
   }
   return l;
 }

@@ -72,6 +72,8 @@ export interface BtfLayout {
   kfuncReturns: Map<string, string>;
   /** kfunc name → its parameters as the program's prototype names them (pointer or not). */
   kfuncParams: Map<string, { name: string; pointer: boolean }[]>;
+  /** The struct_ops types the object declares (the types of the vars of its `.struct_ops*` sections: `Qdisc_ops`). */
+  structOpsTypes: string[];
 }
 
 const SPECIAL_STRUCTS: Record<string, FieldKind> = {
@@ -132,8 +134,13 @@ function structLayout(btf: Btf, t: BtfType & { kind: 'STRUCT' | 'UNION' }): Layo
   return { name: t.name, id: t.id, size: t.size, fields };
 }
 
+/** libbpf's struct_ops map sections: `.struct_ops`, `.struct_ops.link` (and `.struct_ops.NAME`). */
+export function isStructOpsSection(name: string): boolean {
+  return name === '.struct_ops' || name.startsWith('.struct_ops.');
+}
+
 export function emptyLayout(): BtfLayout {
-  return { structsByName: new Map(), structsById: new Map(), globals: new Map(), mapValues: new Map(), kfuncReturns: new Map(), kfuncParams: new Map() };
+  return { structsByName: new Map(), structsById: new Map(), globals: new Map(), mapValues: new Map(), kfuncReturns: new Map(), kfuncParams: new Map(), structOpsTypes: [] };
 }
 
 export function layoutFromBtf(btf: Btf): BtfLayout {
@@ -161,6 +168,15 @@ export function layoutFromBtf(btf: Btf): BtfLayout {
         if (p?.kind !== 'PTR') continue;
         const vs = skipModifiers(btf, p.typeId).type;
         if (vs && vs.name !== '') out.mapValues.set(vt.name, vs.name);
+      }
+      continue;
+    }
+    if (isStructOpsSection(t.name)) {
+      for (const v of t.vars) {
+        const vt = getType(btf, v.typeId);
+        if (vt?.kind !== 'VAR') continue;
+        const def = skipModifiers(btf, vt.typeId).type;
+        if (def?.kind === 'STRUCT' && def.name !== '' && !out.structOpsTypes.includes(def.name)) out.structOpsTypes.push(def.name);
       }
       continue;
     }

@@ -7,7 +7,7 @@
  * `layoutFromBtf` when every struct id must be known).
  */
 import type { BtfSummary, SpecialField, SpecialFieldKind } from '../btf/special-fields.ts';
-import { emptyLayout, type BtfLayout, type FieldKind, type LayoutField, type LayoutGlobal } from './btf-layout.ts';
+import { emptyLayout, isStructOpsSection, type BtfLayout, type FieldKind, type LayoutField, type LayoutGlobal } from './btf-layout.ts';
 
 const KIND: Partial<Record<SpecialFieldKind, FieldKind>> = {
   kptr: 'kptr',
@@ -55,6 +55,13 @@ export function layoutFromSummary(sum: BtfSummary): BtfLayout {
     out.kfuncParams.set(k.name, k.params.map((p) => ({ name: p.name, pointer: /\*\s*$/.test(p.typeName) })));
   }
   for (const sec of sum.globals) {
+    if (isStructOpsSection(sec.name)) {
+      for (const v of sec.vars) {
+        const t = bare(v.typeName);
+        if (t !== '' && !out.structOpsTypes.includes(t)) out.structOpsTypes.push(t);
+      }
+      continue;
+    }
     const vars: LayoutGlobal[] = [];
     for (const v of sec.vars) {
       const top = v.specialFields.find((f) => f.offset === 0 && f.name === v.name);

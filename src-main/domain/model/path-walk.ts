@@ -16,7 +16,7 @@ import type { ParsedState } from '../log/reg-state.ts';
 import { adoptPlain, compareFrame, fillRefs, reseed, seedPartial, type Checker } from './crosscheck.ts';
 import type { Insn } from './insn.ts';
 import { RecordCache } from './record-cache.ts';
-import { returnsReference, structOpsArgs, type StructOpsInfo } from './rules/struct-ops.ts';
+import { returnsReference, structOpsArgs, structOpsFromArgLine, type StructOpsInfo } from './rules/struct-ops.ts';
 import type { MReg } from './regs.ts';
 import { cloneState, curFrame, enterFrame, holdersOf, initialState, newFrame, type PathState } from './path-state.ts';
 import type { RuleRegistry } from './rules/index.ts';
@@ -45,6 +45,7 @@ interface PendingJump {
 
 const GLOBAL_ASSUMED_RE = /^Func#\d+ \('[^']*'\) is global and assumed valid\.?$/;
 const VALIDATING_RE = /^Validating \S+ func#\d+\.\.\.$/;
+const ARG_BTF_ID_RE = /^func '[^']+' arg\d+ has btf_id /;
 
 export interface PathWalkDeps {
   cur: Cursor;
@@ -92,8 +93,33 @@ export class PathWalk {
   private filled: PathState | null = null;
   private filledBinds = 0;
 
+  /** The struct_ops callback the program implements: the loader's word (d.structOps), else what a
+   * raw log's `func 'MEMBER' argN has btf_id` line tells (learnCallback). */
+  private structOps: StructOpsInfo | null;
+
   constructor(private readonly d: PathWalkDeps) {
     this.cur = d.cur;
+    this.structOps = d.structOps ?? null;
+  }
+
+  /** The struct_ops callback the program implements, as far as the log has told (null: none known). */
+  callback(): StructOpsInfo | null {
+    return this.structOps;
+  }
+
+  /**
+   * A raw log names no callback (no libbpf lines): the kernel's line on the first load of a pointer
+   * argument from the context does, with the member's name and the argument's struct — together
+   * with the struct_ops types the object's BTF declares (none declared: not a struct_ops object),
+   * that is the callback (rules/struct-ops.ts structOpsFromArgLine). Only for a program that may be
+   * a struct_ops one (no section known, or a struct_ops section).
+   */
+  private learnCallback(text: string): void {
+    if (this.structOps !== null) return;
+    const { api } = this.d;
+    if (api.progType !== null && api.progType.type !== 'STRUCT_OPS') return;
+    if (api.hasBtf && api.layout.structOpsTypes.length === 0) return;
+    this.structOps = structOpsFromArgLine(text, api.layout.structOpsTypes);
   }
 
   /** Queue a callback frame's start state (rule-api's pushCallback). */
@@ -155,7 +181,8 @@ export class PathWalk {
    * verified on its own afterwards ("Validating f() func#N..."), from a fresh state.
    */
   private onInfo(text: string): void {
-    if (GLOBAL_ASSUMED_RE.test(text)) {
+    if (ARG_BTF_ID_RE.test(text)) this.learnCallback(text);
+    else if (GLOBAL_ASSUMED_RE.test(text)) {
       const s = this.cur.s;
       if (!s || s.cur === 0) return;
       s.frames.length = s.cur;
@@ -354,7 +381,7 @@ export class PathWalk {
   private seedArgs(s: PathState): Map<number, MReg> {
     const args = new Map<number, MReg>();
     const { objects, log } = this.d;
-    const so = this.d.structOps;
+    const so = this.structOps;
     for (const a of structOpsArgs(so)) {
       const origin = `${so?.type}.${so?.member} argument (passed referenced, since ${a.since})`;
       const entry = s.refs.find((e) => e.kind === 'ptr' && e.obj !== undefined && objects.obj(e.obj)?.origin === 'snapshot');
@@ -453,7 +480,7 @@ export class PathWalk {
       case 'exit':
         if (s.cur > 0) this.pendingReturn = true;
         else {
-          checkMainExit(s, this.cur.insn, this.d.objects, this.d.log, undefined, returnsReference(this.d.structOps));
+          checkMainExit(s, this.cur.insn, this.d.objects, this.d.log, undefined, returnsReference(this.structOps));
           endPath = true;
         }
         break;

@@ -112,6 +112,7 @@ export class Replayer {
       hasBtf: b !== undefined,
       profile,
       progType: progTypeOfSection(ctx.section),
+      structOps: () => walk?.callback() ?? ctx.structOps ?? null,
       pushCallback: (state) => walk?.pushCallback(state),
     });
     const rules = new RuleRegistry({ logLocksInRefs: logProfile.locksInRefs, release: profile.name });

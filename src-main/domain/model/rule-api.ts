@@ -10,6 +10,7 @@
  */
 import type { BtfLayout } from './btf-layout.ts';
 import type { ProgType } from './prog-types.ts';
+import type { StructOpsInfo } from './rules/struct-ops.ts';
 import { featureMessage, supports, type KernelProfile } from './kernel-profiles.ts';
 import { cloneState, enterFrame, holdersOf, newFrame, regName, replaceValues, type PathState } from './path-state.ts';
 import { copyRegCold, regText, type MReg } from './regs.ts';
@@ -25,6 +26,8 @@ export interface ModelApiDeps {
   hasBtf: boolean;
   profile: KernelProfile;
   progType: ProgType | null;
+  /** The struct_ops callback the program implements (the path walk learns it from a raw log). */
+  structOps: () => StructOpsInfo | null;
   /** Queue a callback frame's start state as a pending branch of the current instruction. */
   pushCallback(state: PathState): void;
 }
@@ -46,6 +49,9 @@ export function createModelApi(d: ModelApiDeps): ModelApi {
     hasBtf: d.hasBtf,
     profile: d.profile,
     progType: d.progType,
+    get structOps() {
+      return d.structOps();
+    },
     get frame() {
       return st().cur;
     },

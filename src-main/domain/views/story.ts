@@ -27,7 +27,10 @@ export function eventText(e: OwnershipEvent): string {
     case 'drop':
       return `dropped (from ${from})`;
     case 'release':
-      return to === 'NULL' ? `NULL on this branch (${from})` : `released (from ${from})`;
+      if (to === 'NULL') return `NULL on this branch (${from})`;
+      // Handed over rather than freed: a struct_ops callback's return (dequeue's skb back to the kernel).
+      if (e.to !== null && e.to !== 'released') return `handed to ${to} (from ${from})`;
+      return `released (from ${from})`;
     case 'invalidate':
       return `invalidated in ${from}`;
     case 'leak':

@@ -9,6 +9,7 @@
  * stdout carries results only (one JSON document with --json); progress and errors go to stderr.
  * Exit status: 0 ok, 1 bad input or a failed ingest (each file is all-or-nothing), 2 usage error.
  */
+import { pathStories, type PathStory } from '../../app/paths.ts';
 import { Command, CommanderError } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { defaultStoreLocation } from '../../store/open-store.ts';
@@ -200,24 +201,32 @@ function cmdShow(io: CliIo, runIdText: string, o: { program?: string; kind?: str
 async function cmdReplay(
   io: CliIo,
   target: string,
-  o: { btf?: string[]; kernel?: string; kernelProfile?: string; db?: string; json?: boolean; force?: boolean },
+  o: { btf?: string[]; kernel?: string; kernelProfile?: string; db?: string; json?: boolean; force?: boolean; program?: string[] },
 ): Promise<number> {
   return withStore(o.db, async (store) => {
-    let result: ReplayRunResult;
-    let source: string;
-    if (/^\d+$/.test(target) && !existsSync(target)) {
-      if (o.btf?.length) throw new UsageError('--btf goes with a log file; a stored run already has its BTF');
-      result = await replayRun(store, Number(target), { kernelProfile: o.kernelProfile, force: o.force ?? false });
-      source = (await store.getRun(Number(target)))?.source ?? target;
-    } else {
-      const r = await replayLog(store, target, { btf: o.btf ?? [], kernel: o.kernel ?? null, kernelProfile: o.kernelProfile });
-      result = r.replay;
-      source = r.ingest.source;
+    let result = await replayTarget(store, target, o);
+    if (o.program?.length) {
+      const names = new Set(result.programs.map((p) => p.program.name));
+      for (const n of o.program) if (!names.has(n)) throw new UsageError(`--program ${n}: no such program in this run (it has: ${[...names].join(', ')})`);
+      result = { ...result, programs: result.programs.filter((p) => o.program?.includes(p.program.name)) };
     }
+    const source = (await store.getRun(result.runId))?.source ?? target;
     if (o.json) io.out(JSON.stringify(replayJson(result), null, 2) + '\n');
-    else printReplay(io, result, source);
+    else {
+      const paths = new Map<number, PathStory[]>();
+      for (const pr of result.programs) paths.set(pr.program.index, await pathStories(store, result.runId, pr));
+      printReplay(io, result, source, paths);
+    }
     return 0;
   });
+}
+
+async function replayTarget(store: Store, target: string, o: { btf?: string[]; kernel?: string; kernelProfile?: string; force?: boolean }): Promise<ReplayRunResult> {
+  if (/^\d+$/.test(target) && !existsSync(target)) {
+    if (o.btf?.length) throw new UsageError('--btf goes with a log file; a stored run already has its BTF');
+    return replayRun(store, Number(target), { kernelProfile: o.kernelProfile, force: o.force ?? false });
+  }
+  return (await replayLog(store, target, { btf: o.btf ?? [], kernel: o.kernel ?? null, kernelProfile: o.kernelProfile })).replay;
 }
 
 async function resolveRun(store: Store, target: string, btf: string[], kernelProfile: string | undefined): Promise<number> {
@@ -306,6 +315,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     .option('--kernel <release>', 'kernel release the log comes from (with a log file)')
     .option('--kernel-profile <x.y>', "re-judge under an older kernel's rules, e.g. 6.6 (default: newest)")
     .option('--force', 'replay again even if a stored replay exists')
+    .option('--program <name>', 'only show this program (repeatable)', collect)
     .option('--db <path>', 'database file')
     .option('--json', 'print one JSON document on stdout')
     .action(async (target: string, o) => {

@@ -6,6 +6,8 @@
  * Contract: pure formatting of results the commands computed; every function writes through `io`
  * or returns a string / a plain JSON object.
  */
+import type { PathStory } from '../../app/paths.ts';
+import { eventText } from '../../domain/views/story.ts';
 import { checkDiagnostics, diagnosticOneLine } from '../../domain/views/kernel-diagnostic-view.ts';
 import type { ProgramSummary } from '../../domain/log/program-state.ts';
 import type { ProgramReplay, ReplayRunResult } from '../../app/replay.ts';
@@ -32,6 +34,9 @@ function objectLabel(pr: ProgramReplay, id: number | undefined): string {
   if (!o) return id === undefined ? '-' : `obj${id}`;
   return `${o.type}${o.refId !== undefined ? `#${o.refId}` : ''}`;
 }
+
+/** Events printed per path (a loop the verifier unrolls repeats its events hundreds of times). */
+const PATH_EVENTS_SHOWN = 24;
 
 function neverLoaded(p: ProgramReplay['program']): boolean {
   return p.verdict === 'not-loaded' || p.verdict === 'unsupported';
@@ -72,7 +77,7 @@ export function replayJson(r: ReplayRunResult) {
   };
 }
 
-export function printReplay(io: CliIo, r: ReplayRunResult, source: string): void {
+export function printReplay(io: CliIo, r: ReplayRunResult, source: string, paths?: Map<number, PathStory[]>): void {
   io.out(`run ${r.runId}  ${source}  kernel profile ${r.kernelProfile}\n`);
   for (const pr of r.programs) {
     if (neverLoaded(pr.program)) {
@@ -82,7 +87,20 @@ export function printReplay(io: CliIo, r: ReplayRunResult, source: string): void
     }
     const agree = pr.agree === null ? 'kernel verdict incomplete' : pr.agree ? 'agree' : 'DISAGREE';
     io.out(`\n${pr.program.name}: kernel ${pr.program.verdict}${pr.program.failInsn !== null ? ` at insn ${pr.program.failInsn}` : ''}, model ${pr.replay.modelVerdict}${pr.replay.failInsn !== null ? ` at insn ${pr.replay.failInsn}` : ''} (${agree}), ${pr.divergences.length} divergence(s)\n`);
-    if (pr.events.length > 0) {
+    const stories = paths?.get(pr.program.index);
+    if (stories && stories.length > 0) {
+      // Path by path (the verifier walks each branch it left pending on its own), the rejected first.
+      for (const s of stories) {
+        const how = s.fork
+          ? `from insn ${s.fork.from}${s.fork.condition ? ` \`${s.fork.condition}\`` : ''} ${s.fork.taken ? 'taken' : 'not taken'} (→ insn ${s.fork.to})`
+          : 'from the program start';
+        const f = s.rejected ? pr.replay.finding : null;
+        io.out(`  path ${s.index + 1}${f ? ` — rejected at insn ${f.insn} (${f.kind})` : ''}: ${how}\n`);
+        if (s.before.length > 0) io.out(`          before the branch: ${s.before.map((e) => `${objectLabel(pr, e.object)} ${eventText(e)} (insn ${e.insn})`).join('; ')}\n`);
+        for (const e of s.events.slice(0, PATH_EVENTS_SHOWN)) io.out(`  ${String(e.insn).padStart(6)}  ${objectLabel(pr, e.object).padEnd(22)} ${eventText(e)}\n`);
+        if (s.events.length > PATH_EVENTS_SHOWN) io.out(`          … ${s.events.length - PATH_EVENTS_SHOWN} more events on this path (--json lists them all)\n`);
+      }
+    } else if (pr.events.length > 0) {
       io.out(`  ${'insn'.padStart(6)}  ${'event'.padEnd(10)} ${'object'.padEnd(22)} from → to\n`);
       for (const e of pr.events) {
         io.out(`  ${String(e.insn).padStart(6)}  ${e.kind.padEnd(10)} ${objectLabel(pr, e.object).padEnd(22)} ${e.from ?? '—'} → ${e.to ?? '—'}\n`);

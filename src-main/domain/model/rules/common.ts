@@ -8,6 +8,7 @@
  */
 import type { MReg } from '../regs.ts';
 import type { ModelApi } from './types.ts';
+import { borrowedHint } from './struct-ops.ts';
 
 export function deadFinding(m: ModelApi, r: MReg, argName: string, use: string): void {
   const objs = r.obj !== undefined ? [r.obj] : [];
@@ -58,7 +59,8 @@ export function checkOwned(
   const ok = r.own === 'own' || (opts.allowNonOwning === true && r.own === 'nonown');
   if (!ok || r.obj === undefined) {
     const why = r.own === 'nonown' ? 'a non-owning reference (owned by a collection)' : `${m.describe(r)}, which carries no reference`;
-    m.finding('release-unowned', r.obj !== undefined ? [r.obj] : [], `${argName} passed to ${use} is ${why}; only an owning reference the program acquired may be released or handed over`);
+    const hint = r.own === undefined && r.k === 'ptr' ? borrowedHint(m.structOps, r.btf) : '';
+    m.finding('release-unowned', r.obj !== undefined ? [r.obj] : [], `${argName} passed to ${use} is ${why}; only an owning reference the program acquired may be released or handed over${hint ? ` (${hint})` : ''}`);
     return undefined;
   }
   if (opts.zeroOff && (r.off ?? 0) !== 0) {

@@ -1,6 +1,7 @@
 /**
- * A plain load of a referenced kptr field (`r1 = *(u64 *)(r6 +8)` where the field is `__kptr`):
- * the program gets no reference. For a program-local pointee (a bpf_obj_new type) the kernel
+ * A plain load of a referenced kptr field of a map value (`r1 = *(u64 *)(r6 +8)` where the field
+ * is `__kptr`): the program gets no reference. (A kptr field of a local object cannot be loaded at
+ * all: rules/special-access.ts.) For a program-local pointee (a bpf_obj_new type) the kernel
  * hands out an RCU-protected pointer, maybe NULL (btf.c/verifier.c: MEM_ALLOC|MEM_RCU), good for
  * bpf_refcount_acquire — non-owning (`rcu_ptr_or_null_T(id=N,non_own_ref)`) only when the type has a
  * list or rbtree node (NON_OWN_REF is set for graph nodes alone, verifier.c
@@ -12,7 +13,7 @@
  * (a non-owning reference to the object stashed there, when the model knows it, else to a new
  * object of the pointee type), else undefined (the load is a plain one). Since 6.4 (local kptrs).
  */
-import { fieldAt, mapFieldAt } from '../btf-layout.ts';
+import { mapFieldAt } from '../btf-layout.ts';
 import type { MReg } from '../regs.ts';
 import type { ModelApi } from './types.ts';
 
@@ -31,11 +32,6 @@ export function kptrLoad(m: ModelApi, base: MReg | undefined, off: number): MReg
     const f = mapFieldAt(m.layout, base.map, at);
     if (!f || f.kind !== 'kptr' || f.pointee === undefined) return undefined;
     holder = f.region === 'global' ? `${base.map ?? '?'}:${f.name}` : `map ${base.map ?? '?'}[value].${f.name}`;
-    pointee = f.pointee;
-  } else if (base.own !== undefined && base.obj !== undefined && base.btf !== undefined) {
-    const f = fieldAt(m.layout, base.btf, at);
-    if (!f || f.kind !== 'kptr' || f.pointee === undefined) return undefined;
-    holder = `${m.objName(base.obj)}.${f.name}`;
     pointee = f.pointee;
   }
   if (holder === undefined || pointee === undefined || !isLocalType(m, pointee)) return undefined;

@@ -11,6 +11,7 @@
 import { fieldAt, mapFieldAt } from '../btf-layout.ts';
 import { isNullConst, type MReg } from '../regs.ts';
 import { deadFinding } from './common.ts';
+import { borrowedHint } from './struct-ops.ts';
 import type { CallInfo, CallRule, ModelApi } from './types.ts';
 
 interface Dest {
@@ -108,7 +109,8 @@ export const KPTR_XCHG_RULES: readonly CallRule[] = [
         deadFinding(m, r2, 'R2', 'bpf_kptr_xchg');
         return undefined;
       } else if (r2.own !== 'own' || r2.obj === undefined) {
-        m.finding('release-unowned', [], `R2 (${m.describe(r2)}) passed to bpf_kptr_xchg carries no reference: only an owning reference (or NULL) can be stashed`);
+        const hint = r2.own === undefined ? borrowedHint(m.structOps, r2.btf) : '';
+        m.finding('release-unowned', [], `R2 (${m.describe(r2)}) passed to bpf_kptr_xchg carries no reference: only an owning reference (or NULL) can be stashed${hint ? `; ${hint}` : ''}`);
         return undefined;
       } else {
         src = r2.obj;
@@ -141,7 +143,10 @@ export const KPTR_XCHG_RULES: readonly CallRule[] = [
       if (prev !== undefined) m.endObject(prev, 'unstash');
       m.addRef(obj);
       m.event('unstash', obj, dst.holder, 'R0');
-      return { k: 'ptr', base: 'ptr', btf: type, own: 'own', obj, off: 0, nul: true, ng: m.nullGroup() };
+      // An unknown type ('?': no BTF) stays unset on the register: the kernel's print names it (bindType).
+      const r0: MReg = { k: 'ptr', base: 'ptr', own: 'own', obj, off: 0, nul: true, ng: m.nullGroup() };
+      if (type !== '?') r0.btf = type;
+      return r0;
     },
   },
 ];

@@ -10,6 +10,7 @@
 import type { BtfLayout } from '../btf-layout.ts';
 import type { Feature, KernelProfile } from '../kernel-profiles.ts';
 import type { ProgType } from '../prog-types.ts';
+import type { StructOpsInfo } from './struct-ops.ts';
 import type { PathState } from '../path-state.ts';
 import type { MReg } from '../regs.ts';
 import type { EndKind, EventKind, FindingKind, ModelObject } from '../types.ts';
@@ -23,6 +24,8 @@ export interface ModelApi {
   readonly profile: KernelProfile;
   /** The program's type from its ELF section, when the loader named it (null otherwise). */
   readonly progType: ProgType | null;
+  /** The struct_ops callback the program implements, as far as the log has told (null: none known). */
+  readonly structOps: StructOpsInfo | null;
   /** Current frame number. */
   readonly frame: number;
   object(id: number): ModelObject | undefined;
