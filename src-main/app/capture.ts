@@ -3,7 +3,8 @@
  * the loaders printed.
  *
  * Contract: `ingestCaptures(store, captures)` ingests each object's log with its object as BTF,
- * tagged with the guest's `uname -r` and replayed in the same pass: one run per kernel per object.
+ * tagged with the guest's `uname -r` (and `opts.tags`) and replayed in the same pass: one run per
+ * kernel per object.
  */
 import type { Store } from '../store/types.ts';
 import { ingestLog, type IngestResult } from './ingest.ts';
@@ -17,11 +18,11 @@ export interface IngestedCapture {
   result: IngestResult;
 }
 
-export async function ingestCaptures(store: Store, captures: KernelCapture[]): Promise<IngestedCapture[]> {
+export async function ingestCaptures(store: Store, captures: KernelCapture[], opts: { tags?: string[] } = {}): Promise<IngestedCapture[]> {
   const out: IngestedCapture[] = [];
   for (const k of captures) {
     for (const o of k.objects) {
-      const result = await ingestLog(store, o.log, { btf: [o.objectCopy], kernel: k.release, replay: {} });
+      const result = await ingestLog(store, o.log, { btf: [o.objectCopy], kernel: k.release, replay: {}, tags: opts.tags ?? [] });
       out.push({ kernel: k, object: o, result });
     }
   }

@@ -39,6 +39,8 @@ export interface IngestOptions {
   replay?: { kernelProfile?: string };
   btf?: string[];
   kernel?: string | null;
+  /** Tags stored on the run (`--tag`: a git commit, a CI job). */
+  tags?: string[];
   chunkSize?: number;
   onProgress?: (p: ReadProgress) => void;
 }
@@ -76,6 +78,14 @@ async function writeFor<T>(store: Store, path: string, fn: (w: StoreWriter) => P
 }
 
 export async function ingestLog(store: Store, path: string, opts: IngestOptions = {}): Promise<IngestResult> {
+  const res = await ingestOnce(store, path, opts);
+  // Tags go on the run whether it is new or the same content seen before.
+  const tags = opts.tags ?? [];
+  if (tags.length > 0) await store.write((w) => w.addRunTags(res.runId, tags));
+  return res;
+}
+
+async function ingestOnce(store: Store, path: string, opts: IngestOptions): Promise<IngestResult> {
   const abs = resolve(path);
   let size: number;
   try {

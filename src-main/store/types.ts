@@ -153,6 +153,8 @@ export interface StateChunk {
 /** Reads, on the store or inside a write transaction. */
 export interface StoreReader {
   listRuns(): Promise<RunRow[]>;
+  /** The tags of a run, sorted. */
+  runTags(runId: number): Promise<string[]>;
   getRun(id: number): Promise<RunRow | undefined>;
   latestRunId(): Promise<number | null>;
   findRunBySha(sha256: string): Promise<number | undefined>;
@@ -194,6 +196,8 @@ export interface StoreWriter extends StoreReader {
   linkBtf(runId: number, btfIds: readonly number[]): Promise<void>;
   /** Records the kernel release of a run stored without one (a run that has one keeps it). */
   setRunKernel(runId: number, kernel: string): Promise<void>;
+  /** Adds tags to a run (a tag it has already is kept once). */
+  addRunTags(runId: number, tags: readonly string[]): Promise<void>;
   /** Replaces any earlier replay of the same key. Returns the replay id. */
   saveReplay(key: ReplayKey, r: ReplayToSave, btfId: number | null): Promise<number>;
 }

@@ -46,6 +46,7 @@ interface CaptureOpts {
   timeout?: string;
   transcript?: boolean;
   listKernels?: boolean;
+  tag?: string[];
 }
 
 class UsageError extends Error {}
@@ -179,7 +180,7 @@ async function runCapture(io: CliIo, objects: string[], o: CaptureOpts): Promise
       progress: (m) => io.err(`capture: ${m}\n`),
       signal: controller.signal,
     });
-    const ingested: IngestedCapture[] = await withStore(o.db, (store) => ingestCaptures(store, captures));
+    const ingested: IngestedCapture[] = await withStore(o.db, (store) => ingestCaptures(store, captures, { tags: o.tag ?? [] }));
     if (o.json) {
       const doc = {
         runs: ingested.map((c) => ({
@@ -242,6 +243,7 @@ export function registerCaptureCommand(program: Command, io: CliIo, setStatus: (
     .option('--kernel <spec>', 'host, a Debian kernel version (6.1, 7.3), flavor (7.3-cloud), release candidate (7.3-rc7), release (7.3.4+deb13-cloud-amd64) or linux-image-… package (repeatable; default host)', collect)
     .option('--list-kernels', 'list the Debian kernels that can be captured on (and the cached ones); no object needed')
     .option('--level <n>', 'verifier log level: 7 = bpftool -d (1|2|4, default), 1 or 2 = the bundled libbpf loader')
+    .option('--tag <name>', 'store this tag on every run, e.g. a git commit (repeatable)', collect)
     .option('--db <path>', `database file (default: ${defaultStoreLocation()})`)
     .option('--json', 'print one JSON document on stdout (the ingest --json shape, one run per kernel per object)')
     .option('--out <dir>', 'write the capture files to <dir>/<major.minor>/ (fixture layout) instead of the cache')

@@ -9,6 +9,8 @@
  * stdout carries results only (one JSON document with --json); progress and errors go to stderr.
  * Exit status: 0 ok, 1 bad input or a failed ingest (each file is all-or-nothing), 2 usage error.
  */
+import { seriesOfRelease } from '../../app/matrix.ts';
+import { objectOf } from '../../app/library.ts';
 import { pathStories, type PathStory } from '../../app/paths.ts';
 import { Command, CommanderError } from 'commander';
 import { existsSync, statSync } from 'node:fs';
@@ -40,7 +42,7 @@ const defaultIo: CliIo = {
 async function cmdIngest(
   io: CliIo,
   logs: string[],
-  o: { btf?: string[]; kernel?: string; db?: string; json?: boolean; chunkSize?: string; replay?: boolean },
+  o: { btf?: string[]; kernel?: string; db?: string; json?: boolean; chunkSize?: string; replay?: boolean; tag?: string[] },
 ): Promise<number> {
   const btf = o.btf ?? [];
   // --btf pairs with the logs in order when there is one per log; otherwise every BTF goes with every log.
@@ -60,6 +62,7 @@ async function cmdIngest(
         const r = await ingestLog(store, log, {
           btf: paired ? [btf[i] as string] : btf,
           kernel: o.kernel ?? null,
+          tags: o.tag ?? [],
           ...(o.replay ? { replay: {} } : {}),
           chunkSize: o.chunkSize ? Number(o.chunkSize) : undefined,
           onProgress: bar ? (p) => bar.update(p.bytesRead) : undefined,
@@ -106,15 +109,24 @@ async function cmdIngest(
   return errors.length > 0 ? 1 : 0;
 }
 
-function cmdRuns(io: CliIo, o: { db?: string; json?: boolean }): Promise<number> {
+function cmdRuns(io: CliIo, o: { db?: string; json?: boolean; tag?: string; object?: string; kernel?: string }): Promise<number> {
   return withStore(o.db, async (store) => {
     const runs = [];
-    for (const r of await store.listRuns()) runs.push({ run: r, programs: await store.getPrograms(r.id) });
+    for (const r of await store.listRuns()) {
+      const tags = await store.runTags(r.id);
+      if (o.tag !== undefined && !tags.includes(o.tag)) continue;
+      if (o.kernel !== undefined && !(r.kernel === o.kernel || (r.kernel !== null && seriesOfRelease(r.kernel) === o.kernel))) continue;
+      if (o.object !== undefined) {
+        const object = objectOf(r.sourceName, (await store.runBtfFiles(r.id)).map((b) => b.source));
+        if (object !== o.object.replace(/(\.bpf)?\.o$/, '')) continue;
+      }
+      runs.push({ run: r, tags, programs: await store.getPrograms(r.id) });
+    }
     if (o.json) {
       io.out(
         JSON.stringify(
           {
-            runs: runs.map(({ run, programs }) => ({
+            runs: runs.map(({ run, tags, programs }) => ({
               id: run.id,
               source: run.source,
               kernel: run.kernel,
@@ -123,6 +135,7 @@ function cmdRuns(io: CliIo, o: { db?: string; json?: boolean }): Promise<number>
               unknownLines: run.unknownLines,
               formats: run.formats,
               btfRefused: runBtfRefused(programs),
+              tags,
               programs: programs.map(programJson),
             })),
           },
@@ -133,9 +146,9 @@ function cmdRuns(io: CliIo, o: { db?: string; json?: boolean }): Promise<number>
     } else if (runs.length === 0) {
       io.out('no runs yet: kptrscope ingest <log> [--btf <file>]\n');
     } else {
-      for (const { run, programs } of runs) {
+      for (const { run, tags, programs } of runs) {
         const verdicts = programs.map((p) => `${p.name}:${p.verdict}`).join(' ');
-        io.out(`${String(run.id).padStart(4)}  ${run.createdAt.slice(0, 19).replace('T', ' ')}  ${run.kernel ?? '-'}  ${run.sourceName}  ${verdicts}\n`);
+        io.out(`${String(run.id).padStart(4)}  ${run.createdAt.slice(0, 19).replace('T', ' ')}  ${run.kernel ?? '-'}  ${run.sourceName}  ${verdicts}${tags.length ? `  [${tags.join(', ')}]` : ''}\n`);
       }
     }
     return 0;
@@ -281,6 +294,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     .option('--db <path>', `database file (default: ${defaultStoreLocation()})`)
     .option('--json', 'print one JSON document on stdout')
     .option('--replay', 'also replay every program through the ownership model (in the same pass; see: kptrscope replay)')
+    .option('--tag <name>', 'store this tag on the run, e.g. a git commit (repeatable)', collect)
     .addOption(new Command().createOption('--chunk-size <bytes>', 'read chunk size (testing)').hideHelp())
     .action(async (logs: string[], o) => {
       status = await cmdIngest(io, logs, o);
@@ -289,6 +303,9 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
   program
     .command('runs')
     .description('list the stored runs')
+    .option('--tag <name>', 'only runs with this tag')
+    .option('--object <name>', 'only runs of this object (its file name, e.g. qdisc_fifo.bpf.o or qdisc_fifo)')
+    .option('--kernel <release|series>', 'only runs of this kernel release, or series (7.3)')
     .option('--db <path>', 'database file')
     .option('--json', 'print one JSON document on stdout')
     .action(async (o) => {

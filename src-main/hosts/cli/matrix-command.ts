@@ -26,6 +26,7 @@ import type { Store } from '../../store/types.ts';
 
 interface MatrixOpts {
   kernel?: string[];
+  tag?: string[];
   db?: string;
   json?: boolean;
   format?: string;
@@ -46,7 +47,7 @@ async function runsOf(io: CliIo, store: Store, items: string[], o: MatrixOpts, s
   const objects = items.filter((x) => /\.o$/.test(x) && existsSync(x));
   if (objects.length > 0) {
     const captures = await captureObjects({ objects, kernels: o.kernel ?? [], level: 7, cacheDir: defaultCacheDir(), progress: (m) => io.err(`capture: ${m}\n`), signal });
-    for (const c of await ingestCaptures(store, captures)) ids.push(c.result.runId);
+    for (const c of await ingestCaptures(store, captures, { tags: o.tag ?? [] })) ids.push(c.result.runId);
   } else if ((o.kernel ?? []).length > 0) {
     throw new UsageError('matrix: --kernel captures objects (*.bpf.o); none was given');
   }
@@ -58,7 +59,7 @@ async function runsOf(io: CliIo, store: Store, items: string[], o: MatrixOpts, s
     }
     if (!existsSync(x)) throw new UsageError(`matrix: ${x}: no such file (expected a BPF object, a log or a run id)`);
     const beside = besideLog(x);
-    const r = await ingestLog(store, x, { btf: beside.btf, ...(beside.kernel ? { kernel: beside.kernel } : {}), replay: {} });
+    const r = await ingestLog(store, x, { btf: beside.btf, ...(beside.kernel ? { kernel: beside.kernel } : {}), replay: {}, tags: o.tag ?? [] });
     ids.push(r.runId);
   }
   return ids;
@@ -70,6 +71,7 @@ export function registerMatrixCommand(program: Command, io: CliIo, setStatus: (c
     .description('one program across kernels: capture (or take stored runs of) each object on each kernel, print verdicts per kernel series and explain every verdict that changes')
     .argument('<items...>', 'BPF objects (captured on each --kernel), logs (with KERNEL and NAME.bpf.o beside them, if any) or stored run ids')
     .option('--kernel <spec>', 'kernel to capture objects on (repeatable): host, 6.12, 7.3-cloud, … (see: kptrscope capture --list-kernels)', collect)
+    .option('--tag <name>', 'store this tag on the runs it captures or ingests (repeatable)', collect)
     .option('--format <md|csv>', 'write the matrix as Markdown or CSV (with -o)')
     .option('-o, --output <file>', 'file to write the matrix to (with --format)')
     .option('--db <path>', `database file (default: ${defaultStoreLocation()})`)

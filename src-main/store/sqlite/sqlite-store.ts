@@ -92,6 +92,10 @@ export class SqliteStore implements Store, StoreWriter {
     return (this.db.prepare('SELECT * FROM runs ORDER BY id').all() as RawRunRow[]).map(toRun);
   }
 
+  async runTags(runId: number): Promise<string[]> {
+    return (this.db.prepare('SELECT tag FROM run_tags WHERE run_id = ? ORDER BY tag').all(runId) as { tag: string }[]).map((r) => r.tag);
+  }
+
   async getRun(id: number): Promise<RunRow | undefined> {
     const r = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RawRunRow | undefined;
     return r ? toRun(r) : undefined;
@@ -225,6 +229,11 @@ export class SqliteStore implements Store, StoreWriter {
   async linkBtf(runId: number, btfIds: readonly number[]): Promise<void> {
     const stmt = this.db.prepare('INSERT OR IGNORE INTO run_btf (run_id, btf_id) VALUES (?, ?)');
     for (const id of btfIds) stmt.run(runId, id);
+  }
+
+  async addRunTags(runId: number, tags: readonly string[]): Promise<void> {
+    const stmt = this.db.prepare('INSERT OR IGNORE INTO run_tags (run_id, tag) VALUES (?, ?)');
+    for (const t of tags) stmt.run(runId, t);
   }
 
   async setRunKernel(runId: number, kernel: string): Promise<void> {
