@@ -160,12 +160,18 @@ function modelVerdict(pr: ProgramReplay): string {
 export async function explainDifference(store: Store, s: Side): Promise<MatrixDifference> {
   const base = { from: s.from, to: s.to };
   const insn = await firstParting(store, s);
-  // 1. A kernel that could not even attempt the program: the feature it lacked.
-  for (const c of [s.a, s.b]) {
+  // 1. A kernel that could not even attempt the program: the feature it lacked — named by the
+  // loader, else the struct_ops type the program implements (as the loader of either side said).
+  for (const [c, series] of [[s.a, s.from], [s.b, s.to]] as const) {
     if (c.verdict !== 'unsupported') continue;
-    const f = featureOfReason(c.reason ?? '');
-    const what = c.reason ? `the ${c.release ?? 'older'} kernel could not load it: ${c.reason}` : 'one kernel could not load it';
-    if (f) return { ...base, insn, rule: f, since: FEATURES[f][0], explanation: `${FEATURES[f][1]}: ${what}` };
+    const ops = s.prA.program.structOps?.type ?? s.prB.program.structOps?.type ?? '';
+    const f = featureOfReason(c.reason ?? '') ?? featureOfReason(`struct ${ops}`);
+    const what = c.reason ? `the ${c.release ?? series} kernel could not load it: ${c.reason}` : `the ${series} kernel could not load it`;
+    if (f) {
+      const since = FEATURES[f][0];
+      const built = series !== 'unknown' && compareVersions(series, since) >= 0 ? ` (${series} is new enough: that kernel was built without it)` : '';
+      return { ...base, insn, rule: f, since, explanation: `${FEATURES[f][1]}${built}; ${what}` };
+    }
     return { ...base, insn, rule: null, since: null, explanation: `${what}; no profile rule names what it lacked` };
   }
   for (const c of [s.a, s.b]) {
@@ -236,7 +242,8 @@ async function replayOne(store: Store, runId: number, programIdx: number, profil
 
 /** Where the two walks part: the compare's first divergence, on the newer side's instruction. */
 async function firstParting(store: Store, s: Side): Promise<number | null> {
-  if (s.prA.program.lines === 0 || s.prB.program.lines === 0) return null;
+  const never = (c: MatrixCell) => c.verdict === 'unsupported' || c.verdict === 'not-loaded';
+  if (s.prA.program.lines === 0 || s.prB.program.lines === 0 || never(s.a) || never(s.b)) return null;
   const c = await compareRuns(store, s.a.runId, s.b.runId);
   const p = c.programs.find((x) => x.name === s.prA.program.name || x.name === `${s.prA.program.name} ↔ ${s.prB.program.name}`);
   const d = p?.firstDivergence;

@@ -11,7 +11,7 @@ import { test, expect } from './helpers/csp-watch.ts';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, startHost, type Host } from './helpers/host.ts';
+import { REPO, startHost, openViaInputs, type Host } from './helpers/host.ts';
 
 const LOGS = join(REPO, 'test', 'fixtures', 'logs');
 const SHOTS = join(REPO, 'test-results', 'e2e');
@@ -27,15 +27,8 @@ test.afterAll(async () => {
   expect(await host.stop()).toBe(0);
 });
 
-async function ingest(page: Page, series: string, name: string): Promise<void> {
-  await page.goto(host.url);
-  await page.getByTestId('open-file').click();
-  await page.getByTestId('log-input').setInputFiles(join(LOGS, series, `${name}.bpftool.log`));
-  await page.getByTestId('btf-input').setInputFiles(join(LOGS, series, `${name}.bpf.o`));
-  await page.getByLabel('Kernel release (optional)').fill(kernelOf(series));
-  await page.getByTestId('ingest').click();
-  await expect(page.getByTestId('run-view')).toBeVisible();
-}
+const ingest = (page: Page, series: string, name: string) =>
+  openViaInputs(page, host, join(LOGS, series, `${name}.bpftool.log`), join(LOGS, series, `${name}.bpf.o`), kernelOf(series));
 
 test('one object on three kernels: the matrix, the rule that explains the change, and the compare at it', async ({ page }) => {
   for (const s of ['7.3', '6.12', '6.18']) await ingest(page, s, 'nested_rcu');

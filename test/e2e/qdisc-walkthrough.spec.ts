@@ -12,7 +12,7 @@ import { test, expect } from './helpers/csp-watch.ts';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, startHost, type Host } from './helpers/host.ts';
+import { REPO, startHost, openViaInputs, type Host } from './helpers/host.ts';
 
 const D = join(REPO, 'test', 'fixtures', 'logs', '7.3');
 const SHOTS = process.env.KPTRSCOPE_DOC_SHOTS === '1' ? join(REPO, 'docs', 'screenshots', 'qdisc') : join(REPO, 'test-results', 'e2e');
@@ -44,13 +44,7 @@ const edges = (page: Page, kind: string) => page.locator(`[data-testid=graph] pa
 const node = (page: Page, label: string) => page.locator(`[data-testid=graph] g.node[data-label^="${label}"]`);
 
 test('one skb through the FIFO qdisc on 7.3: owned, stashed in a node, queued, popped, taken back, returned', async ({ page }) => {
-  await page.goto(host.url);
-  await page.getByTestId('open-file').click();
-  await page.getByTestId('log-input').setInputFiles(join(D, 'qdisc_fifo.bpftool.log'));
-  await page.getByTestId('btf-input').setInputFiles(join(D, 'qdisc_fifo.bpf.o'));
-  await page.getByLabel('Kernel release (optional)').fill(readFileSync(join(D, 'KERNEL'), 'utf8').trim());
-  await page.getByTestId('ingest').click();
-  await expect(page.getByTestId('run-view')).toBeVisible();
+  await openViaInputs(page, host, join(D, 'qdisc_fifo.bpftool.log'), join(D, 'qdisc_fifo.bpf.o'), readFileSync(join(D, 'KERNEL'), 'utf8').trim());
   await expect(page.getByTestId('finding')).toContainText('accepted tailq_enqueue');
 
   // enqueue, insn 0: the kernel hands the program a referenced skb (refs=1 in its first state).

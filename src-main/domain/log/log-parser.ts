@@ -328,7 +328,9 @@ export class LogParser {
         if (name !== undefined) this.failedInObject ??= name;
         if (prog) prog.noteLoaderError(lb.message, errno);
         else if (name !== undefined) {
-          const prev = this.pendingLoader.get(name);
+          // What an earlier load of the object said of a program it never reached does not count.
+          const earlier = this.pendingLoader.get(name);
+          const prev = earlier?.blockedBy === undefined ? earlier : undefined;
           const reason = prev?.reason ?? this.lastLoaderProblem;
           this.pendingLoader.set(name, { message: prev?.message ?? lb.message, errno: errno ?? prev?.errno, ...(reason !== undefined ? { reason } : {}) });
         }
@@ -377,6 +379,8 @@ export class LogParser {
           // The object's BTF was refused: every program loaded after this line was judged without it.
           this.btfRefused = true;
           for (const p of this.programs) if (p.summary.firstLine >= line.no) p.summary.btfRefused = true;
+          // `BTF is mandatory, can't proceed`: the reason the object then fails to load.
+          this.lastLoaderProblem = lb.message;
         }
         else if (/not found|failed|error|invalid|unsupported|cannot|can't/i.test(lb.message) && !/skipping optional step/.test(lb.message)) this.lastLoaderProblem = lb.message;
         this.emitLibbpf(line, lb, null);

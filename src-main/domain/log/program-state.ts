@@ -13,8 +13,8 @@
  *   same object (libbpf loads an object's programs in order and gives up at the first rejection);
  *   `blockedBy` names that program;
  * - `unsupported`: the loader could not even attempt the program on this kernel (a kfunc, a
- *   struct_ops type or an attach target the kernel lacks: a bpf qdisc before 6.16); `loaderError`
- *   holds the loader's reason.
+ *   struct_ops type or an attach target the kernel lacks: a bpf qdisc before 6.16), or the kernel
+ *   refused it with ENOTSUPP before verifying any instruction; `loaderError` holds the reason.
  * The last two come from the loader's lines (log-parser.ts calls `markNotLoaded` / `markUnsupported`).
  * The failing instruction is the last instruction line executed before the first error line.
  */
@@ -323,6 +323,14 @@ export class ProgramState {
       return s;
     }
     const loadFailed = s.loaderError !== null || s.errno !== null || this.wrapperVerdict === 'failure';
+    // ENOTSUPP (524) after verifying nothing, with no error of the verifier's: the kernel cannot
+    // take this program at all (a struct_ops type it was built without: sched_ext on 6.18 here).
+    if (loadFailed && s.errno === 524 && this.errorParts.length === 0 && s.stats.insnsProcessed === 0) {
+      s.verdict = 'unsupported';
+      s.loaderError = `${s.loaderError ?? 'load failed'}: the kernel verified no instruction (ENOTSUPP): it does not support this program's type or struct_ops target`;
+      s.failInsn = null;
+      return s;
+    }
     const tailLost = !this.sawStats && (s.lines > 0 || this.wrapperTruncation === 'tail');
     const enospc = s.errno === 28;
     if (this.wrapperTruncation === 'summary-only') {

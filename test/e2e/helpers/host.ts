@@ -72,11 +72,12 @@ export async function call<T>(h: Host, method: string, input: unknown): Promise<
 }
 
 /** Opens a log and its BTF through the page's file inputs and waits for the run view and its finding. */
-export async function openViaInputs(page: Page, h: Host, log: string, btf: string): Promise<void> {
+export async function openViaInputs(page: Page, h: Host, log: string, btf: string, kernel?: string): Promise<void> {
   await page.goto(h.url);
   await page.getByTestId('open-file').click();
   await page.getByTestId('log-input').setInputFiles(log);
   await page.getByTestId('btf-input').setInputFiles(btf);
+  if (kernel !== undefined) await page.getByLabel('Kernel release (optional)').fill(kernel);
   await page.getByTestId('ingest').click();
   await expect(page.getByTestId('run-view')).toBeVisible();
   await expect(page.getByTestId('finding')).toBeVisible();
