@@ -23,6 +23,7 @@ import type { Store } from '../store/types.ts';
 import { FEATURES, compareVersions, rulesBetween, type Feature } from '../domain/model/kernel-profiles.ts';
 import { replayRun, type ProgramReplay } from './replay.ts';
 import { compareRuns } from './compare.ts';
+import { neverLoaded } from '../domain/log/program-state.ts';
 import type { Matrix, MatrixCell, MatrixDifference, MatrixProgram } from '../domain/views/matrix.ts';
 
 export type { Matrix, MatrixCell, MatrixDifference, MatrixProgram } from '../domain/views/matrix.ts';
@@ -107,7 +108,7 @@ export async function matrixOfRuns(store: Store, runIds: readonly number[]): Pro
 
 function cellOf(e: RunEntry, pr: ProgramReplay): MatrixCell {
   const p = pr.program;
-  const f = p.verdict === 'not-loaded' || p.verdict === 'unsupported' ? null : pr.replay.finding;
+  const f = neverLoaded(p.verdict) ? null : pr.replay.finding;
   const cell: MatrixCell = {
     release: e.release,
     verdict: p.verdict,
@@ -242,8 +243,7 @@ async function replayOne(store: Store, runId: number, programIdx: number, profil
 
 /** Where the two walks part: the compare's first divergence, on the newer side's instruction. */
 async function firstParting(store: Store, s: Side): Promise<number | null> {
-  const never = (c: MatrixCell) => c.verdict === 'unsupported' || c.verdict === 'not-loaded';
-  if (s.prA.program.lines === 0 || s.prB.program.lines === 0 || never(s.a) || never(s.b)) return null;
+  if (s.prA.program.lines === 0 || s.prB.program.lines === 0 || neverLoaded(s.a.verdict) || neverLoaded(s.b.verdict)) return null;
   const c = await compareRuns(store, s.a.runId, s.b.runId);
   const p = c.programs.find((x) => x.name === s.prA.program.name || x.name === `${s.prA.program.name} ↔ ${s.prB.program.name}`);
   const d = p?.firstDivergence;

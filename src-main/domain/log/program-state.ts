@@ -24,6 +24,11 @@ import { parseKernelDiagnostics, type DiagnosticLine, type KernelDiagnostic } fr
 
 export type Verdict = 'accepted' | 'rejected' | 'truncated' | 'unknown' | 'not-loaded' | 'unsupported';
 export const VERDICTS: readonly Verdict[] = ['accepted', 'rejected', 'truncated', 'unknown', 'not-loaded', 'unsupported'];
+
+/** The kernel never saw the program (not-loaded, unsupported): there is nothing to replay. */
+export function neverLoaded(v: Verdict): boolean {
+  return v === 'not-loaded' || v === 'unsupported';
+}
 export type Wrapper = 'raw' | 'libbpf' | 'veristat' | 'cilium';
 
 export interface ProgramStats {

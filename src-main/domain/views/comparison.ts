@@ -10,7 +10,7 @@
 import { diagnosticOneLine } from './kernel-diagnostic-view.ts';
 import type { KernelDiagnostic } from '../log/kernel-diagnostic.ts';
 import type { Finding } from '../model/types.ts';
-import type { ProgramSummary } from '../log/program-state.ts';
+import { neverLoaded, type ProgramSummary } from '../log/program-state.ts';
 
 export const METRICS = ['insnsProcessed', 'maxStatesPerInsn', 'totalStates', 'peakStates', 'verificationUsec', 'stackDepth'] as const;
 export type Metric = (typeof METRICS)[number];
@@ -73,7 +73,8 @@ export function figures(runId: number, p: ProgramSummary, model: { modelVerdict:
     run: runId,
     program: p.name,
     verdict: p.verdict,
-    modelVerdict: model.modelVerdict,
+    // A program the kernel never saw was not replayed: no verdict of the model's.
+    modelVerdict: neverLoaded(p.verdict) ? 'not replayed' : model.modelVerdict,
     failInsn: p.failInsn,
     insnsProcessed: st.insnsProcessed ?? null,
     maxStatesPerInsn: st.maxStatesPerInsn ?? null,
@@ -82,7 +83,7 @@ export function figures(runId: number, p: ProgramSummary, model: { modelVerdict:
     verificationUsec: st.verificationUsec ?? null,
     stackDepth: st.stackDepth ? st.stackDepth.reduce((x, y) => x + y, 0) : null,
     stackDepths: st.stackDepth ?? null,
-    finding: model.finding,
+    finding: neverLoaded(p.verdict) ? null : model.finding,
     kernelDiagnostic: p.kernelDiagnostics.length > 0 ? diagnosticOneLine(p.kernelDiagnostics[p.kernelDiagnostics.length - 1] as KernelDiagnostic) : null,
   };
 }

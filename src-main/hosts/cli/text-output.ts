@@ -6,6 +6,7 @@
  * Contract: pure formatting of results the commands computed; every function writes through `io`
  * or returns a string / a plain JSON object.
  */
+import { neverLoaded } from '../../domain/log/program-state.ts';
 import type { PathStory } from '../../app/paths.ts';
 import { eventText } from '../../domain/views/story.ts';
 import { checkDiagnostics, diagnosticOneLine } from '../../domain/views/kernel-diagnostic-view.ts';
@@ -38,10 +39,6 @@ function objectLabel(pr: ProgramReplay, id: number | undefined): string {
 /** Events printed per path (a loop the verifier unrolls repeats its events hundreds of times). */
 const PATH_EVENTS_SHOWN = 24;
 
-function neverLoaded(p: ProgramReplay['program']): boolean {
-  return p.verdict === 'not-loaded' || p.verdict === 'unsupported';
-}
-
 export function replayJson(r: ReplayRunResult) {
   return {
     runId: r.runId,
@@ -50,7 +47,7 @@ export function replayJson(r: ReplayRunResult) {
       name: pr.program.name,
       kernelVerdict: pr.program.verdict,
       // A program that never reached the kernel (not-loaded, unsupported) has no model verdict.
-      modelVerdict: neverLoaded(pr.program) ? null : pr.replay.modelVerdict,
+      modelVerdict: neverLoaded(pr.program.verdict) ? null : pr.replay.modelVerdict,
       agree: pr.agree,
       failInsn: pr.replay.failInsn,
       kernelFailInsn: pr.program.failInsn,
@@ -80,7 +77,7 @@ export function replayJson(r: ReplayRunResult) {
 export function printReplay(io: CliIo, r: ReplayRunResult, source: string, paths?: Map<number, PathStory[]>): void {
   io.out(`run ${r.runId}  ${source}  kernel profile ${r.kernelProfile}\n`);
   for (const pr of r.programs) {
-    if (neverLoaded(pr.program)) {
+    if (neverLoaded(pr.program.verdict)) {
       const why = pr.program.verdict === 'not-loaded' ? `the loader stopped at ${pr.program.blockedBy ?? 'another program'} first` : (pr.program.loaderError ?? 'the loader could not attempt it');
       io.out(`\n${pr.program.name}: kernel ${pr.program.verdict} (${why}): nothing to replay\n`);
       continue;
