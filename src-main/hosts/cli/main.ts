@@ -24,6 +24,7 @@ import { createProgressBar } from './progress.ts';
 import { collect, programJson, runBtfRefused } from './json-shapes.ts';
 import { registerCaptureCommand } from './capture-command.ts';
 import { registerMatrixCommand } from './matrix-command.ts';
+import { registerCiCommand } from './ci-command.ts';
 import { registerExportCommand, planCompareExport, writeCompareExport, ExportUsageError } from './export-command.ts';
 import { compareRuns } from '../../app/compare.ts';
 import { registerServeCommand } from './serve-command.ts';
@@ -357,6 +358,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
   registerExportCommand(program, io, (c) => (status = c));
   registerCaptureCommand(program, io, (c) => (status = c));
   registerMatrixCommand(program, io, (c) => (status = c));
+  registerCiCommand(program, io, (c) => (status = c));
   registerServeCommand(program, io, (c) => (status = c));
 
   try {
