@@ -68,3 +68,26 @@ describe('kptrscope ci report', () => {
     expect(kptrscope(['ci', 'report', '--tag', 'head', '--baseline', 'base', '--format', 'xml', '--db', db]).status).toBe(2);
   });
 });
+
+// `ci run` captures for real on this machine's kernel (root needed, as for `capture --kernel host`).
+const root = typeof process.getuid === 'function' && process.getuid() === 0;
+describe.skipIf(!root)('kptrscope ci run (host captures)', () => {
+  it('captures under the tag, then gates: the fixed object passes against itself, the leaking version fails', () => {
+    const runDb = join(dir, 'run.db');
+    const obj = (version: string, prog: string) => {
+      const d = join(dir, 'objs', version);
+      mkdirSync(d, { recursive: true });
+      copyFileSync(join(FIXTURES, 'logs', '6.18', `${prog}.bpf.o`), join(d, 'leak.bpf.o'));
+      return join(d, 'leak.bpf.o');
+    };
+    const base = kptrscope(['ci', 'run', obj('v1', 'leak_obj_fixed'), '--kernel', 'host', '--tag', 'v1', '--baseline', 'v1', '--db', runDb]);
+    expect(base.status, base.stderr).toBe(0);
+    expect(base.stdout).toContain('✅ no regression');
+    const head = kptrscope(['ci', 'run', obj('v2', 'leak_obj'), '--kernel', 'host', '--tag', 'v2', '--baseline', 'v1', '--format', 'json', '--db', runDb]);
+    expect(head.status, head.stderr).toBe(1);
+    const j = JSON.parse(head.stdout);
+    expect(j.summary).toMatchObject({ regressions: 1 });
+    expect(j.changes[0]).toMatchObject({ kind: 'regression', object: 'leak.bpf.o', program: 'leak_sample', baseline: { verdict: 'accepted' }, tag: { verdict: 'rejected', finding: { kind: 'leak' } } });
+  }, 120_000);
+});
+if (!root) console.log('kptrscope ci run (host captures): skipped, not root (loading BPF programs needs root)');

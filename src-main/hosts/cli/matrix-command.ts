@@ -10,19 +10,16 @@
  * verdict, insnsProcessed, finding, runId}}, differences:[{from, to, insn, rule, since}]}]}`), or
  * Markdown / CSV written to `-o`. Exit 0; 1 on bad input (a message naming it); 2 on usage errors.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { collect } from './json-shapes.ts';
 import { isKnownError, UsageError, withStore, type CliIo } from './io.ts';
 import { defaultStoreLocation } from '../../store/open-store.ts';
-import { captureObjects, ingestCaptures, CaptureAborted } from '../../app/capture.ts';
-import { defaultCacheDir } from '../../capture/kernel-cache.ts';
+import { CaptureAborted } from '../../app/capture.ts';
 import { killAllGuests } from '../../capture/qemu.ts';
-import { ingestLog } from '../../app/ingest.ts';
+import { runsOf } from './runs-of.ts';
 import { matrixOfRuns } from '../../app/matrix.ts';
 import { matrixCsv, matrixMarkdown, matrixText } from '../../render/matrix-report.ts';
-import type { Store } from '../../store/types.ts';
 
 interface MatrixOpts {
   kernel?: string[];
@@ -31,38 +28,6 @@ interface MatrixOpts {
   json?: boolean;
   format?: string;
   output?: string;
-}
-
-/** A log's kernel and object from the files beside it (`KERNEL`, `NAME.bpf.o`), when present. */
-function besideLog(log: string): { kernel?: string; btf: string[] } {
-  const dir = dirname(log);
-  const k = join(dir, 'KERNEL');
-  const name = basename(log).replace(/(\.(bpftool|each|load-L\d|L\d))?\.log$/, '');
-  const obj = join(dir, `${name}.bpf.o`);
-  return { ...(existsSync(k) ? { kernel: readFileSync(k, 'utf8').trim() } : {}), btf: existsSync(obj) ? [obj] : [] };
-}
-
-async function runsOf(io: CliIo, store: Store, items: string[], o: MatrixOpts, signal: AbortSignal): Promise<number[]> {
-  const ids: number[] = [];
-  const objects = items.filter((x) => /\.o$/.test(x) && existsSync(x));
-  if (objects.length > 0) {
-    const captures = await captureObjects({ objects, kernels: o.kernel ?? [], level: 7, cacheDir: defaultCacheDir(), progress: (m) => io.err(`capture: ${m}\n`), signal });
-    for (const c of await ingestCaptures(store, captures, { tags: o.tag ?? [] })) ids.push(c.result.runId);
-  } else if ((o.kernel ?? []).length > 0) {
-    throw new UsageError('matrix: --kernel captures objects (*.bpf.o); none was given');
-  }
-  for (const x of items) {
-    if (objects.includes(x)) continue;
-    if (/^\d+$/.test(x) && !existsSync(x)) {
-      ids.push(Number(x));
-      continue;
-    }
-    if (!existsSync(x)) throw new UsageError(`matrix: ${x}: no such file (expected a BPF object, a log or a run id)`);
-    const beside = besideLog(x);
-    const r = await ingestLog(store, x, { btf: beside.btf, ...(beside.kernel ? { kernel: beside.kernel } : {}), replay: {}, tags: o.tag ?? [] });
-    ids.push(r.runId);
-  }
-  return ids;
 }
 
 export function registerMatrixCommand(program: Command, io: CliIo, setStatus: (code: number) => void): void {

@@ -1,0 +1,46 @@
+/**
+ * What `matrix` and `ci run` take as input, turned into stored runs: an object (`*.o`) is captured
+ * on every `--kernel` (as `kptrscope capture` does; `host` when none is given) and ingested; a log is
+ * ingested with the `KERNEL` file and the `<name>.bpf.o` beside it, when there are (the fixture and
+ * capture layout); a number is a stored run. Every run captured or ingested gets `tags`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { UsageError, type CliIo } from './io.ts';
+import { captureObjects, ingestCaptures } from '../../app/capture.ts';
+import { defaultCacheDir } from '../../capture/kernel-cache.ts';
+import { ingestLog } from '../../app/ingest.ts';
+import type { Store } from '../../store/types.ts';
+
+/** A log's kernel and object from the files beside it (`KERNEL`, `NAME.bpf.o`), when present. */
+function besideLog(log: string): { kernel?: string; btf: string[] } {
+  const dir = dirname(log);
+  const k = join(dir, 'KERNEL');
+  const name = basename(log).replace(/(\.(bpftool|each|load-L\d|L\d))?\.log$/, '');
+  const obj = join(dir, `${name}.bpf.o`);
+  return { ...(existsSync(k) ? { kernel: readFileSync(k, 'utf8').trim() } : {}), btf: existsSync(obj) ? [obj] : [] };
+}
+
+export async function runsOf(io: CliIo, store: Store, items: string[], o: { kernel?: string[]; tag?: string[] }, signal: AbortSignal): Promise<number[]> {
+  const ids: number[] = [];
+  const objects = items.filter((x) => /\.o$/.test(x) && existsSync(x));
+  if (objects.length > 0) {
+    const captures = await captureObjects({ objects, kernels: o.kernel ?? [], level: 7, cacheDir: defaultCacheDir(), progress: (m) => io.err(`capture: ${m}\n`), signal });
+    for (const c of await ingestCaptures(store, captures, { tags: o.tag ?? [] })) ids.push(c.result.runId);
+  } else if ((o.kernel ?? []).length > 0) {
+    throw new UsageError('matrix: --kernel captures objects (*.bpf.o); none was given');
+  }
+  for (const x of items) {
+    if (objects.includes(x)) continue;
+    if (/^\d+$/.test(x) && !existsSync(x)) {
+      ids.push(Number(x));
+      continue;
+    }
+    if (!existsSync(x)) throw new UsageError(`matrix: ${x}: no such file (expected a BPF object, a log or a run id)`);
+    const beside = besideLog(x);
+    const r = await ingestLog(store, x, { btf: beside.btf, ...(beside.kernel ? { kernel: beside.kernel } : {}), replay: {}, tags: o.tag ?? [] });
+    ids.push(r.runId);
+  }
+  return ids;
+}
+
