@@ -13,10 +13,9 @@
  * Throws CiReportError when a tag has no run. `ciReportMarkdown` is the PR comment: the summary,
  * then one row per change with both verdicts, the finding and a `kptrscope://run/<id>` link.
  */
-import { basename } from 'node:path';
 import type { Store } from '../store/types.ts';
 import { replayRun } from './replay.ts';
-import { seriesOfRelease } from './matrix.ts';
+import { objectOfRun, seriesOfRelease } from './matrix.ts';
 import { neverLoaded } from '../domain/log/program-state.ts';
 
 export class CiReportError extends Error {}
@@ -51,18 +50,13 @@ export interface CiReport {
   changes: CiChange[];
 }
 
-function objectOfLog(sourceName: string): string {
-  return sourceName.replace(/(\.(bpftool|each|load-L\d|L\d))?\.log$/, '');
-}
-
 async function cellsOf(store: Store, tag: string): Promise<Map<string, { object: string; program: string; series: string; cell: CiCell }>> {
   const out = new Map<string, { object: string; program: string; series: string; cell: CiCell }>();
   const runs = [];
   for (const r of await store.listRuns()) if ((await store.runTags(r.id)).includes(tag)) runs.push(r);
   if (runs.length === 0) throw new CiReportError(`no run is tagged ${tag} (see: kptrscope runs --tag ${tag})`);
   for (const run of runs) {
-    const elf = (await store.runBtfFiles(run.id)).find((b) => b.format === 'elf');
-    const object = elf ? basename(elf.source) : objectOfLog(run.sourceName);
+    const { object } = await objectOfRun(store, run);
     const series = seriesOfRelease(run.kernel);
     for (const pr of (await replayRun(store, run.id)).programs) {
       const p = pr.program;

@@ -43,9 +43,16 @@ function compareSeries(a: string, b: string): number {
   return compareVersions(a, b);
 }
 
-/** A log's object name when the run has no ELF: `leak_obj.bpftool.log` → `leak_obj`. */
-function objectOfLog(sourceName: string): string {
+/** A log's object name when the run has no ELF: `leak_obj.bpftool.log` → `leak_obj` (also the
+ * name of the `.bpf.o` a capture puts beside it). */
+export function objectOfLog(sourceName: string): string {
   return sourceName.replace(/(\.(bpftool|each|load-L\d|L\d))?\.log$/, '').replace(/\.txt$/, '');
+}
+
+/** A run's object: its ELF BTF file's name and hash, else the name its log file gives (no hash). */
+export async function objectOfRun(store: Store, run: { id: number; sourceName: string }): Promise<{ object: string; sha256: string | null }> {
+  const elf = (await store.runBtfFiles(run.id)).find((b) => b.format === 'elf');
+  return elf ? { object: basename(elf.source), sha256: elf.sha256 } : { object: objectOfLog(run.sourceName), sha256: null };
 }
 
 interface RunEntry {
@@ -63,16 +70,8 @@ export async function matrixOfRuns(store: Store, runIds: readonly number[]): Pro
   for (const id of runIds) {
     const run = await store.getRun(id);
     if (!run) throw new MatrixError(`no run ${id} in this database (see: kptrscope runs)`);
-    const elf = (await store.runBtfFiles(id)).find((b) => b.format === 'elf');
     const replay = await replayRun(store, id);
-    entries.push({
-      runId: id,
-      series: seriesOfRelease(run.kernel),
-      release: run.kernel,
-      object: elf ? basename(elf.source) : objectOfLog(run.sourceName),
-      sha256: elf ? elf.sha256 : null,
-      programs: replay.programs,
-    });
+    entries.push({ runId: id, series: seriesOfRelease(run.kernel), release: run.kernel, ...(await objectOfRun(store, run)), programs: replay.programs });
   }
   const kernels = [...new Set(entries.map((e) => e.series))].sort(compareSeries);
   const rows = new Map<string, MatrixProgram>();

@@ -10,13 +10,14 @@ import { UsageError, type CliIo } from './io.ts';
 import { captureObjects, ingestCaptures } from '../../app/capture.ts';
 import { defaultCacheDir } from '../../capture/kernel-cache.ts';
 import { ingestLog } from '../../app/ingest.ts';
+import { objectOfLog } from '../../app/matrix.ts';
 import type { Store } from '../../store/types.ts';
 
 /** A log's kernel and object from the files beside it (`KERNEL`, `NAME.bpf.o`), when present. */
 function besideLog(log: string): { kernel?: string; btf: string[] } {
   const dir = dirname(log);
   const k = join(dir, 'KERNEL');
-  const name = basename(log).replace(/(\.(bpftool|each|load-L\d|L\d))?\.log$/, '');
+  const name = objectOfLog(basename(log));
   const obj = join(dir, `${name}.bpf.o`);
   return { ...(existsSync(k) ? { kernel: readFileSync(k, 'utf8').trim() } : {}), btf: existsSync(obj) ? [obj] : [] };
 }
