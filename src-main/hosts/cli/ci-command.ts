@@ -13,9 +13,8 @@ import { isKnownError, UsageError, withStore, type CliIo } from './io.ts';
 import { defaultStoreLocation } from '../../store/open-store.ts';
 import { ciReport, ciReportMarkdown, CiReportError } from '../../app/ci-report.ts';
 import { CaptureAborted } from '../../app/capture.ts';
-import { killAllGuests } from '../../capture/qemu.ts';
 import { collect } from './json-shapes.ts';
-import { runsOf } from './runs-of.ts';
+import { runsOf, withCaptureSignals } from './runs-of.ts';
 
 interface ReportOpts {
   tag: string;
@@ -36,15 +35,8 @@ function checkReportOpts(o: ReportOpts): number {
 /** Runs `work` (captures, ingests) and prints the report; the exit status as the gate says. */
 async function gate(io: CliIo, o: ReportOpts, work: (signal: AbortSignal) => Promise<void>, setStatus: (code: number) => void): Promise<void> {
   const growth = checkReportOpts(o);
-  const controller = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => {
-    controller.abort(sig);
-    killAllGuests();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   try {
-    await work(controller.signal);
+    await withCaptureSignals(work);
     const r = await withStore(o.db, (store) => ciReport(store, { tag: o.tag, baseline: o.baseline, maxInsnsGrowth: growth }));
     const text = o.format === 'json' ? JSON.stringify(r, null, 2) + '\n' : ciReportMarkdown(r);
     if (o.output !== undefined) writeFileSync(o.output, text);
@@ -57,10 +49,6 @@ async function gate(io: CliIo, o: ReportOpts, work: (signal: AbortSignal) => Pro
       return;
     }
     throw e;
-  } finally {
-    killAllGuests();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
 }
 

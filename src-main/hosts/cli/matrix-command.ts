@@ -16,8 +16,7 @@ import { collect } from './json-shapes.ts';
 import { isKnownError, UsageError, withStore, type CliIo } from './io.ts';
 import { defaultStoreLocation } from '../../store/open-store.ts';
 import { CaptureAborted } from '../../app/capture.ts';
-import { killAllGuests } from '../../capture/qemu.ts';
-import { runsOf } from './runs-of.ts';
+import { runsOf, withCaptureSignals } from './runs-of.ts';
 import { matrixOfRuns } from '../../app/matrix.ts';
 import { matrixCsv, matrixMarkdown, matrixText } from '../../render/matrix-report.ts';
 
@@ -44,15 +43,8 @@ export function registerMatrixCommand(program: Command, io: CliIo, setStatus: (c
     .action(async (items: string[], o: MatrixOpts) => {
       if (o.format !== undefined && !['md', 'csv'].includes(o.format)) throw new UsageError(`--format must be md or csv, got "${o.format}"`);
       if ((o.format === undefined) !== (o.output === undefined)) throw new UsageError('--format and -o go together: --format md -o matrix.md');
-      const controller = new AbortController();
-      const onSignal = (sig: NodeJS.Signals) => {
-        controller.abort(sig);
-        killAllGuests();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
       try {
-        const m = await withStore(o.db, async (store) => matrixOfRuns(store, await runsOf(io, store, items, o, controller.signal)));
+        const m = await withCaptureSignals((signal) => withStore(o.db, async (store) => matrixOfRuns(store, await runsOf(io, store, items, o, signal))));
         if (o.format !== undefined && o.output !== undefined) {
           writeFileSync(o.output, o.format === 'md' ? matrixMarkdown(m) : matrixCsv(m));
           io.err(`matrix: ${m.programs.length} program(s) × ${m.kernels.length} kernel(s) written to ${o.output}\n`);
@@ -68,10 +60,6 @@ export function registerMatrixCommand(program: Command, io: CliIo, setStatus: (c
           return;
         }
         throw e;
-      } finally {
-        killAllGuests();
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
       }
     });
 }

@@ -12,6 +12,7 @@ import { defaultCacheDir } from '../../capture/kernel-cache.ts';
 import { ingestLog } from '../../app/ingest.ts';
 import { objectOfLog } from '../../app/matrix.ts';
 import type { Store } from '../../store/types.ts';
+import { killAllGuests } from '../../capture/qemu.ts';
 
 /** A log's kernel and object from the files beside it (`KERNEL`, `NAME.bpf.o`), when present. */
 function besideLog(log: string): { kernel?: string; btf: string[] } {
@@ -45,3 +46,22 @@ export async function runsOf(io: CliIo, store: Store, items: string[], o: { kern
   return ids;
 }
 
+
+/** Runs `fn` with SIGINT/SIGTERM stopping any QEMU guest at once (the signal aborts `fn`'s captures),
+ * and no guest left behind when it ends, however it ends. */
+export async function withCaptureSignals<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    controller.abort(sig);
+    killAllGuests();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await fn(controller.signal);
+  } finally {
+    killAllGuests();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
