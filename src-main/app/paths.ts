@@ -15,6 +15,18 @@ import type { Store } from '../store/types.ts';
 import type { OwnershipEvent } from '../domain/model/types.ts';
 import { recordFromStored } from '../domain/log/stored-lines.ts';
 import type { ProgramReplay } from './replay.ts';
+import { lastAtMost } from '../lib/sorted.ts';
+
+/** key → the values with that key, in input order. */
+function indexBy<K, V>(pairs: readonly (readonly [K, V])[]): Map<K, V[]> {
+  const m = new Map<K, V[]>();
+  for (const [k, v] of pairs) {
+    const list = m.get(k);
+    if (list) list.push(v);
+    else m.set(k, [v]);
+  }
+  return m;
+}
 
 export interface PathStory {
   index: number;
@@ -51,8 +63,15 @@ export async function pathStories(store: Store, runId: number, pr: ProgramReplay
   const byPath = new Map<number, OwnershipEvent[]>();
   for (const e of pr.events) {
     const k = steps[e.step]?.pathIndex ?? 0;
-    byPath.set(k, [...(byPath.get(k) ?? []), e]);
+    const list = byPath.get(k);
+    if (list) list.push(e);
+    else byPath.set(k, [e]);
   }
+  // Per instruction, the steps (in walk order) and the branch lines that jump to it: a path's fork
+  // is a binary search, not a scan of the whole walk (a big log has a million steps, many paths).
+  const stepsAt = indexBy(steps.map((s, i) => [s.insn, i] as const));
+  const branchesTo = indexBy(branches.map((b) => [b.to, b] as const));
+  const byIndex = new Map<number, PathStory>();
   const all: PathStory[] = [];
   for (const [index, first] of [...firstStep].sort((a, b) => a[0] - b[0])) {
     const events = byPath.get(index) ?? [];
@@ -60,16 +79,20 @@ export async function pathStories(store: Store, runId: number, pr: ProgramReplay
     let fork: PathStory['fork'] = null;
     let before: OwnershipEvent[] = [];
     if (index > 0) {
-      const b = branches.filter((x) => x.line <= start.line && x.to === start.insn).pop();
+      const to = branchesTo.get(start.insn) ?? [];
+      const b = to[lastAtMost(to.length, (i) => (to[i] as (typeof to)[number]).line, start.line)];
       if (b) {
         fork = { from: b.from, to: b.to, condition: asm.get(b.from) ?? null, taken: b.to !== b.from + 1 };
         // The walk it branched off: the latest earlier path that went through the branch.
-        const at = steps.findLastIndex((s, i) => i < first && s.insn === b.from);
-        const parent = at >= 0 ? all.find((x) => x.index === (steps[at] as (typeof steps)[number]).pathIndex) : undefined;
-        if (parent) before = [...parent.before, ...parent.events.filter((e) => e.step <= at)];
+        const through = stepsAt.get(b.from) ?? [];
+        const at = through[lastAtMost(through.length, (i) => through[i] as number, first - 1)];
+        const parent = at !== undefined ? byIndex.get((steps[at] as (typeof steps)[number]).pathIndex) : undefined;
+        if (parent && at !== undefined) before = [...parent.before, ...parent.events.filter((e) => e.step <= at)];
       }
     }
-    all.push({ index, startInsn: start.insn, fork, rejected: index === rejectedPath, before, events });
+    const story = { index, startInsn: start.insn, fork, rejected: index === rejectedPath, before, events };
+    all.push(story);
+    byIndex.set(index, story);
   }
   return all.filter((x) => x.events.length > 0 || x.rejected).sort((a, b) => Number(b.rejected) - Number(a.rejected) || a.index - b.index);
 }
