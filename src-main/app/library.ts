@@ -13,10 +13,13 @@ import type { Handlers, ProgramInfo, RunInfo } from '../contract/contract.ts';
 import type { ProgramSummary } from '../domain/log/program-state.ts';
 import { profileForRun } from './profiles.ts';
 
-/** What capture and users append to an object's name: `leak_obj.bpftool.log`, `leak_obj.L2.log`, `leak_obj.btf.txt`, `leak_obj.bpf.o`. */
-const OBJECT_SUFFIX_RE = /\.(?:log|txt|out|json|bpftool|veristat|verifier|libbpf|cilium|btf|raw|L\d+|bpf\.o|o)$/i;
+/** What capture and users append to an object's name: `leak_obj.bpftool.log`, `leak_obj.L2.log`,
+ * `leak_obj.each.log`, `leak_obj.load-L1.log`, `leak_obj.btf.txt`, `leak_obj.bpf.o`. */
+const OBJECT_SUFFIX_RE = /\.(?:log|txt|out|json|bpftool|each|load-L\d+|veristat|verifier|libbpf|cilium|btf|raw|L\d+|bpf\.o|o)$/i;
 
-function stripSuffixes(name: string): string {
+/** A file's object name without those suffixes (`leak_obj.each.log` → `leak_obj`); the name itself
+ * when nothing is left. The matrix, the gate and the library all name objects this way. */
+export function stripSuffixes(name: string): string {
   let n = name;
   for (let m = OBJECT_SUFFIX_RE.exec(n); m && m.index > 0; m = OBJECT_SUFFIX_RE.exec(n)) n = n.slice(0, m.index);
   return n;

@@ -23,6 +23,7 @@ import type { Store } from '../store/types.ts';
 import { FEATURES, compareVersions, rulesBetween, type Feature } from '../domain/model/kernel-profiles.ts';
 import { replayRun, type ProgramReplay } from './replay.ts';
 import { compareRuns } from './compare.ts';
+import { stripSuffixes } from './library.ts';
 import { neverLoaded } from '../domain/log/program-state.ts';
 import type { Matrix, MatrixCell, MatrixDifference, MatrixProgram } from '../domain/views/matrix.ts';
 
@@ -44,9 +45,9 @@ function compareSeries(a: string, b: string): number {
 }
 
 /** A log's object name when the run has no ELF: `leak_obj.bpftool.log` → `leak_obj` (also the
- * name of the `.bpf.o` a capture puts beside it). */
+ * name of the `.bpf.o` a capture puts beside it) — the library's own naming. */
 export function objectOfLog(sourceName: string): string {
-  return sourceName.replace(/(\.(bpftool|each|load-L\d|L\d))?\.log$/, '').replace(/\.txt$/, '');
+  return stripSuffixes(sourceName) || sourceName;
 }
 
 /** A run's object: its ELF BTF file's name and hash, else the name its log file gives (no hash). */
