@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // One real PostgreSQL server for the run (a throw-away cluster, or KPTRSCOPE_TEST_PG); see test/support/pg.ts.
+    globalSetup: ['test/support/pg-global-setup.ts'],
   },
 });

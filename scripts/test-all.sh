@@ -16,6 +16,8 @@ command -v gcc >/dev/null 2>&1 || need+=(gcc)
 [ -r /usr/include/bpf/libbpf.h ] || need+=(libbpf-dev)
 [ -r /usr/include/libelf.h ] || need+=(libelf-dev)
 [ -r /usr/share/keyrings/debian-archive-keyring.gpg ] || need+=(debian-archive-keyring)
+# The PostgreSQL store's tests run against a real throw-away cluster (test/support/pg-global-setup.ts).
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "test-all: installing ${need[*]} (Debian)" >&2
@@ -33,6 +35,8 @@ echo "== svelte-check"; npx --no-install svelte-check --tsconfig ./tsconfig.json
 echo "== security scan (Electronegativity over the built app; docs/security.md)"; npm run -s security:scan 2>&1 | grep -v "Could not retrieve updated translations" || status=1
 echo "== unit and integration tests (vitest)"
 mkdir -p test-results
+# No PostgreSQL server fails the run instead of skipping its tests (unless KPTRSCOPE_TEST_PG names one).
+export KPTRSCOPE_REQUIRE_PG=1
 npx --no-install vitest run --reporter=default --reporter=json --outputFile=test-results/vitest.json || status=1
 echo "== end-to-end (Playwright, Debian chromium, browser host)"
 PLAYWRIGHT_JSON_OUTPUT_NAME="$PWD/test-results/e2e.json" npx --no-install playwright test -c test/e2e/playwright.config.ts --reporter=list,json || status=1

@@ -13,7 +13,7 @@
 import { basename } from 'node:path';
 import { z } from 'zod';
 import type { BtfSummary } from '../domain/btf/special-fields.ts';
-import type { ProgramBtf } from './types.ts';
+import type { NewBtfFile, ProgramBtf } from './types.ts';
 
 const specialFieldKind = z.enum([
   'kptr', 'kptr_untrusted', 'percpu_kptr', 'uptr', 'list_head', 'rb_root', 'list_node', 'rb_node', 'refcount',
@@ -148,4 +148,23 @@ export function chooseProgramBtf(rows: Iterable<Row>, of: { runId: number } | { 
     fallback ??= { id: r.id, summary: read.summary };
   }
   return fallback;
+}
+
+/** A btf_files row as both backends store it (for copying a file whole). */
+export interface BtfFileRecord {
+  sha256: string;
+  source: string;
+  format: string;
+  size_bytes: number;
+  type_count: number;
+  summary_json: string;
+  raw_z: Buffer;
+  created_at: string;
+}
+
+/** The stored file as a NewBtfFile; a damaged summary is `damaged(message)` (the backend's one-line error). */
+export function btfFileOf(b: BtfFileRecord, damaged: (message: string) => Error): NewBtfFile {
+  const read = readSummary(b.summary_json);
+  if ('why' in read) throw damaged(`the stored BTF summary of ${basename(b.source)} ${read.why}`);
+  return { sha256: b.sha256, source: b.source, format: b.format, sizeBytes: b.size_bytes, typeCount: b.type_count, summary: read.summary, rawZ: b.raw_z, createdAt: b.created_at };
 }

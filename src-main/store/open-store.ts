@@ -2,10 +2,11 @@
  * Where the database is and which backend serves it: the one entry point every host opens its
  * store through.
  *
- * Contract: `openStore(location)` opens a `Store`: an SQLite file path (created and migrated when
- * missing; the default is `defaultStoreLocation()`, `$KPTRSCOPE_DB` when set, else
- * `$XDG_DATA_HOME/kptrscope/kptrscope.db`). A location this build cannot serve — a URL of a scheme
- * it does not know, or a server URL when no server backend is built in — is a one-line
+ * Contract: `openStore(location)` opens a `Store`: an SQLite file path or `file:` URL (created and
+ * migrated when missing; the default is `defaultStoreLocation()`, `$KPTRSCOPE_DB` when set, else
+ * `$XDG_DATA_HOME/kptrscope/kptrscope.db`), or a PostgreSQL server (`postgresql://…` or
+ * `postgres://…`, libpq's URL form: credentials from the URL, `PGPASSWORD` or `~/.pgpass`,
+ * `sslmode`), migrated on open. A location of a scheme it does not know is a one-line
  * `DatabaseOpenError`, never a file or folder created under that name.
  */
 import { SqliteStore } from './sqlite/sqlite-store.ts';
@@ -27,7 +28,9 @@ export async function openStore(location: string = defaultStoreLocation(), opts:
   if (scheme === null) return SqliteStore.open(location, opts);
   if (scheme === 'file') return SqliteStore.open(new URL(location).pathname, opts);
   if (scheme === 'postgres' || scheme === 'postgresql') {
-    throw new DatabaseOpenError(`${redactLocation(location)}: this build of kptrscope has no PostgreSQL store; give a database file path`);
+    // Loaded only when asked for: a desktop user's SQLite store never loads the pg driver.
+    const { PgStore } = await import('./postgresql/pg-store.ts');
+    return PgStore.open(location);
   }
   throw new DatabaseOpenError(`${redactLocation(location)}: not a database location kptrscope knows (a file path, or postgresql://…)`);
 }

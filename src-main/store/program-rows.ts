@@ -94,6 +94,13 @@ export function programRowValues(runId: number, p: ProgramSummary): (string | nu
   ];
 }
 
+/** A run's kernel hints: every hint of its programs, once, in first-seen order. */
+export function runHintsOf(programs: readonly ProgramSummary[]): string[] {
+  const hints = new Set<string>();
+  for (const p of programs) for (const h of p.kernelHints) hints.add(h);
+  return [...hints];
+}
+
 export function programRowToSummary(r: ProgramRow): ProgramSummary {
   const stats: ProgramSummary['stats'] = {};
   if (r.insns_processed !== null) stats.insnsProcessed = r.insns_processed;

@@ -166,6 +166,10 @@ export interface StoreReader {
   /** One block's exact bytes (inflated). */
   readBlock(runId: number, blockNo: number): Promise<Buffer>;
   runBtfFiles(runId: number): Promise<BtfFileRow[]>;
+  /** The notable lines kept as rows at ingest, by line (for copying a run whole). */
+  notableLines(runId: number): Promise<NotableLine[]>;
+  /** A stored BTF file whole: its summary and exact bytes (for copying). */
+  btfFile(id: number): Promise<NewBtfFile | undefined>;
   findBtfBySha(sha256: string): Promise<BtfFileRow | undefined>;
   /** The BTF the model replays a run (or an ingest's stored BTF files) with: see program-btf.ts. */
   programBtf(of: { runId: number } | { btfIds: readonly number[] }): Promise<ProgramBtf | null>;
@@ -213,6 +217,19 @@ export interface Store extends StoreReader {
 
 export class DatabaseOpenError extends Error {}
 
+/**
+ * The connection to a database server was lost mid-call (the server restarted, a network dropped):
+ * whatever the interrupted write did was rolled back by the server; trying again is safe.
+ */
+export class StoreConnectionError extends DatabaseOpenError {
+  constructor(
+    readonly location: string,
+    readonly detail: string,
+  ) {
+    super(`${location}: the connection to the database was lost (${detail}); nothing of the interrupted write was stored, try again`);
+  }
+}
+
 export class NewerDatabaseError extends Error {
   constructor(
     readonly path: string,
@@ -221,7 +238,7 @@ export class NewerDatabaseError extends Error {
   ) {
     super(
       `${path}: database schema version ${dbVersion} is newer than this kptrscope understands (${knownVersion}); ` +
-        'open it with a newer kptrscope (the file was not modified)',
+        `open it with a newer kptrscope (the ${/^[a-z][a-z0-9+.-]*:\/\//i.test(path) ? 'database' : 'file'} was not modified)`,
     );
   }
 }

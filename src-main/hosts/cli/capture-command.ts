@@ -21,7 +21,6 @@
 import { collect, programJson, runBtfRefused } from './json-shapes.ts';
 import type { Command } from 'commander';
 import { isKnownError, withStore, type CliIo } from './io.ts';
-import { defaultStoreLocation } from '../../store/open-store.ts';
 import {
   captureObjects,
   ingestCaptures,
@@ -244,7 +243,7 @@ export function registerCaptureCommand(program: Command, io: CliIo, setStatus: (
     .option('--list-kernels', 'list the Debian kernels that can be captured on (and the cached ones); no object needed')
     .option('--level <n>', 'verifier log level: 7 = bpftool -d (1|2|4, default), 1 or 2 = the bundled libbpf loader')
     .option('--tag <name>', 'store this tag on every run, e.g. a git commit (repeatable)', collect)
-    .option('--db <path>', `database file (default: ${defaultStoreLocation()})`)
+    .option('--db <path>', 'database file or postgresql:// URL (default: $KPTRSCOPE_DB, else your data dir)')
     .option('--json', 'print one JSON document on stdout (the ingest --json shape, one run per kernel per object)')
     .option('--out <dir>', 'write the capture files to <dir>/<major.minor>/ (fixture layout) instead of the cache')
     .option('--raw-levels <list>', 'also keep raw kernel logs from scripts/loader.c at these levels, e.g. 1,2,7')

@@ -10,7 +10,6 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { isKnownError, UsageError, withStore, type CliIo } from './io.ts';
-import { defaultStoreLocation } from '../../store/open-store.ts';
 import { ciReport, ciReportMarkdown, CiReportError } from '../../app/ci-report.ts';
 import { CaptureAborted } from '../../app/capture.ts';
 import { collect } from './json-shapes.ts';
@@ -59,7 +58,7 @@ function reportOptions(c: Command): Command {
     .option('--format <md|json>', 'Markdown (a PR comment; default) or JSON', 'md')
     .option('-o, --output <file>', 'write the report to this file instead of stdout')
     .option('--max-insns-growth <percent>', 'instructions processed may grow by this much before it is a regression', '20')
-    .option('--db <path>', `database file (default: ${defaultStoreLocation()})`);
+    .option('--db <path>', 'database file or postgresql:// URL (default: $KPTRSCOPE_DB, else your data dir)');
 }
 
 export function registerCiCommand(program: Command, io: CliIo, setStatus: (code: number) => void): void {

@@ -140,7 +140,7 @@ export function registerExportCommand(program: Command, io: CliIo, setStatus: (c
     .option('--object <id>', "draw this model object's lifetime as a sequence diagram (svg or mermaid)")
     .option('--format <format>', `${GRAPH_FORMATS.join(' | ')} (lifetime: ${LIFETIME_FORMATS.join(' | ')})`)
     .option('-o, --output <file>', 'the file to write (its directory must exist)')
-    .option('--db <path>', 'database file')
+    .option('--db <path>', 'database file or postgresql:// URL (default: $KPTRSCOPE_DB, else your data dir)')
     .action(async (target: string, o: ExportCommandOptions) => {
       try {
         setStatus(await runExport(io, target, o));

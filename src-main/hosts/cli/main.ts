@@ -14,7 +14,6 @@ import { objectOf } from '../../app/library.ts';
 import { pathStories, type PathStory } from '../../app/paths.ts';
 import { Command, CommanderError } from 'commander';
 import { existsSync, statSync } from 'node:fs';
-import { defaultStoreLocation } from '../../store/open-store.ts';
 import type { Store } from '../../store/types.ts';
 import { ingestLog, replayLog, type IngestResult } from '../../app/ingest.ts';
 import { RECORD_KINDS, kindFromCode } from '../../domain/log/records.ts';
@@ -25,6 +24,7 @@ import { collect, programJson, runBtfRefused } from './json-shapes.ts';
 import { registerCaptureCommand } from './capture-command.ts';
 import { registerMatrixCommand } from './matrix-command.ts';
 import { registerCiCommand } from './ci-command.ts';
+import { registerCopyCommand } from './copy-command.ts';
 import { registerExportCommand, planCompareExport, writeCompareExport, ExportUsageError } from './export-command.ts';
 import { compareRuns } from '../../app/compare.ts';
 import { registerServeCommand } from './serve-command.ts';
@@ -292,7 +292,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     .argument('<log...>', 'log files')
     .option('--btf <file>', 'BTF of the program: bpftool btf dump text or -j JSON, raw .BTF blob, or the .bpf.o (repeatable)', collect)
     .option('--kernel <release>', 'kernel release the log comes from, e.g. 6.18.4')
-    .option('--db <path>', `database file (default: ${defaultStoreLocation()})`)
+    .option('--db <path>', 'database file or postgresql:// URL (default: $KPTRSCOPE_DB, else your data dir)')
     .option('--json', 'print one JSON document on stdout')
     .option('--replay', 'also replay every program through the ownership model (in the same pass; see: kptrscope replay)')
     .option('--tag <name>', 'store this tag on the run, e.g. a git commit (repeatable)', collect)
@@ -307,7 +307,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     .option('--tag <name>', 'only runs with this tag')
     .option('--object <name>', 'only runs of this object (its file name, e.g. qdisc_fifo.bpf.o or qdisc_fifo)')
     .option('--kernel <release|series>', 'only runs of this kernel release, or series (7.3)')
-    .option('--db <path>', 'database file')
+    .option('--db <path>', 'database file or postgresql:// URL (default: $KPTRSCOPE_DB, else your data dir)')
     .option('--json', 'print one JSON document on stdout')
     .action(async (o) => {
       status = await cmdRuns(io, o);
@@ -319,7 +319,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     .argument('<run-id>', 'run id (see: kptrscope runs)')
     .option('--program <name>', 'only this program')
     .option('--kind <kinds>', `only these record kinds, comma-separated (${RECORD_KINDS.join(', ')})`)
-    .option('--db <path>', 'database file')
+    .option('--db <path>', 'database file or postgresql:// URL (default: $KPTRSCOPE_DB, else your data dir)')
     .option('--json', 'print one JSON document on stdout')
     .action(async (runId: string, o) => {
       status = await cmdShow(io, runId, o);
@@ -334,7 +334,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     .option('--kernel-profile <x.y>', "re-judge under an older kernel's rules, e.g. 6.6 (default: newest)")
     .option('--force', 'replay again even if a stored replay exists')
     .option('--program <name>', 'only show this program (repeatable)', collect)
-    .option('--db <path>', 'database file')
+    .option('--db <path>', 'database file or postgresql:// URL (default: $KPTRSCOPE_DB, else your data dir)')
     .option('--json', 'print one JSON document on stdout')
     .action(async (target: string, o) => {
       status = await cmdReplay(io, target, o);
@@ -349,7 +349,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     .option('--kernel-profile <x.y>', 'kernel profile for the replays (default: newest)')
     .option('--format <md|csv>', 'write the comparison as Markdown or CSV (with -o)')
     .option('-o, --output <file>', 'file to write the comparison to (with --format)')
-    .option('--db <path>', 'database file')
+    .option('--db <path>', 'database file or postgresql:// URL (default: $KPTRSCOPE_DB, else your data dir)')
     .option('--json', 'print one JSON document on stdout')
     .action(async (a: string, b: string, o) => {
       status = await cmdCompare(io, a, b, o);
@@ -359,6 +359,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
   registerCaptureCommand(program, io, (c) => (status = c));
   registerMatrixCommand(program, io, (c) => (status = c));
   registerCiCommand(program, io, (c) => (status = c));
+  registerCopyCommand(program, io, (c) => (status = c));
   registerServeCommand(program, io, (c) => (status = c));
 
   try {

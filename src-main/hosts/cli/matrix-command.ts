@@ -14,7 +14,6 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { collect } from './json-shapes.ts';
 import { isKnownError, UsageError, withStore, type CliIo } from './io.ts';
-import { defaultStoreLocation } from '../../store/open-store.ts';
 import { CaptureAborted } from '../../app/capture.ts';
 import { runsOf, withCaptureSignals } from './runs-of.ts';
 import { matrixOfRuns } from '../../app/matrix.ts';
@@ -38,7 +37,7 @@ export function registerMatrixCommand(program: Command, io: CliIo, setStatus: (c
     .option('--tag <name>', 'store this tag on the runs it captures or ingests (repeatable)', collect)
     .option('--format <md|csv>', 'write the matrix as Markdown or CSV (with -o)')
     .option('-o, --output <file>', 'file to write the matrix to (with --format)')
-    .option('--db <path>', `database file (default: ${defaultStoreLocation()})`)
+    .option('--db <path>', 'database file or postgresql:// URL (default: $KPTRSCOPE_DB, else your data dir)')
     .option('--json', 'print one JSON document on stdout')
     .action(async (items: string[], o: MatrixOpts) => {
       if (o.format !== undefined && !['md', 'csv'].includes(o.format)) throw new UsageError(`--format must be md or csv, got "${o.format}"`);

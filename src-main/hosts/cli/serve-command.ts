@@ -64,7 +64,7 @@ export function registerServeCommand(program: Command, io: ServeIo, setStatus: (
   program
     .command('serve')
     .description('serve the kptrscope app to a local browser (127.0.0.1 only, random token per launch)')
-    .option('--db <path>', 'database file')
+    .option('--db <path>', 'database file or postgresql:// URL (default: $KPTRSCOPE_DB, else your data dir)')
     .option('--port <n>', 'port (default: a free one)')
     .option('--no-open', 'do not open a browser window')
     .action(async (o: { db?: string; port?: string; open: boolean }) => {

@@ -1,36 +1,22 @@
 /**
- * Schema migrations: the numbered files in db/migrations (`NNNN-name.sql`), applied in order, one
- * transaction each; `PRAGMA user_version` records the highest applied number.
+ * Schema migrations of an SQLite database: the SQLite files of the one migration list
+ * (store/migration-list.ts), applied in order, one transaction each; `PRAGMA user_version` records
+ * the highest applied number.
  *
  * A database whose user_version is newer than the newest migration this build knows is refused with
- * `NewerDatabaseError` (never modified). Never edit a shipped migration: add a new file.
+ * `NewerDatabaseError` (never modified).
  */
 import type Database from 'better-sqlite3';
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import { NewerDatabaseError } from '../types.ts';
+import { latestVersion, loadMigrations as loadFor, MIGRATIONS_DIR, type Migration } from '../migration-list.ts';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../db/migrations/', import.meta.url));
-
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
-
-export { NewerDatabaseError };
+export { MIGRATIONS_DIR, NewerDatabaseError, type Migration };
 
 export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
-  return readdirSync(dir)
-    .filter((f) => /^\d{4}-[\w-]+\.sql$/.test(f))
-    .sort()
-    .map((f) => ({ version: Number(f.slice(0, 4)), name: f, sql: readFileSync(join(dir, f), 'utf8') }));
+  return loadFor('sqlite', dir);
 }
 
-export function latestVersion(migrations = loadMigrations()): number {
-  return migrations.reduce((m, x) => Math.max(m, x.version), 0);
-}
+export { latestVersion };
 
 /** Bring `db` up to date. Returns the versions applied. */
 export function migrate(db: Database.Database, path: string, migrations = loadMigrations()): number[] {

@@ -11,11 +11,12 @@
  */
 import type { ProgramSummary } from '../../domain/log/program-state.ts';
 import type { Divergence, ModelObject, OwnershipEvent, Step } from '../../domain/model/types.ts';
-import { chooseProgramBtf, type Row as BtfRow } from '../btf-summary.ts';
+import { btfFileOf, chooseProgramBtf, type BtfFileRecord, type Row as BtfRow } from '../btf-summary.ts';
 import { programRowToSummary, type ProgramRow } from '../program-rows.ts';
 import type {
   BtfFileRow,
   NewBtfFile,
+  NotableLine,
   ProgramBtf,
   ReplayKey,
   ReplayRow,
@@ -135,6 +136,17 @@ export class SqliteStore implements Store, StoreWriter {
         .prepare('SELECT b.id, b.source, b.format, b.type_count, b.sha256 FROM run_btf r JOIN btf_files b ON b.id = r.btf_id WHERE r.run_id = ? ORDER BY b.id')
         .all(runId) as { id: number; source: string; format: string; type_count: number; sha256: string }[]
     ).map((b) => ({ id: b.id, source: b.source, format: b.format, typeCount: b.type_count, sha256: b.sha256 }));
+  }
+
+  async notableLines(runId: number): Promise<NotableLine[]> {
+    return this.db.prepare('SELECT line, program, kind, insn, text FROM notable_records WHERE run_id = ? ORDER BY line').all(runId) as NotableLine[];
+  }
+
+  async btfFile(id: number): Promise<NewBtfFile | undefined> {
+    const b = this.db.prepare('SELECT sha256, source, format, size_bytes, type_count, summary_json, raw_z, created_at FROM btf_files WHERE id = ?').get(id) as
+      | BtfFileRecord
+      | undefined;
+    return b ? btfFileOf(b, (m) => corruptDatabase(this.db, m)) : undefined;
   }
 
   async findBtfBySha(sha256: string): Promise<BtfFileRow | undefined> {
