@@ -41,6 +41,11 @@ export interface IngestOptions {
   kernel?: string | null;
   /** Tags stored on the run (`--tag`: a git commit, a CI job). */
   tags?: string[];
+  /**
+   * The queue job this ingest stores the run of: a job that runs twice (its worker died, the queue
+   * handed it out again) stores one run — the first stored wins, the second answers with it.
+   */
+  jobId?: string;
   chunkSize?: number;
   onProgress?: (p: ReadProgress) => void;
 }
@@ -106,10 +111,14 @@ async function ingestOnce(store: Store, path: string, opts: IngestOptions): Prom
   if (await store.hasRunOfSize(size)) {
     const sha = await sha256File(abs);
     const id = await store.findRunBySha(sha);
-    if (id !== undefined) return duplicateResult(store, id, abs, btfFiles, opts.replay, kernel);
+    if (id !== undefined) return duplicateResult(store, id, abs, btfFiles, opts.replay, kernel, opts.jobId);
   }
 
   const outcome = await writeFor(store, path, async (w) => {
+    if (opts.jobId !== undefined) {
+      const done = await w.jobRun(opts.jobId);
+      if (done !== undefined) throw new SameContent(done);
+    }
     // BTF first: a bad BTF file is reported before any log work and stores nothing.
     const stored: StoredBtf[] = [];
     for (const f of btfFiles) stored.push(await storeBtfFile(w, f));
@@ -163,6 +172,7 @@ async function ingestOnce(store: Store, path: string, opts: IngestOptions): Prom
       if (prior !== undefined) throw new SameContent(prior);
       await sink.finish(programs, totals, sha);
       await w.linkBtf(sink.runId, stored.map((b) => b.id));
+      if (opts.jobId !== undefined) await w.recordJobRun(opts.jobId, sink.runId);
       const result: IngestResult = { runId: sink.runId, source: abs, kernel, duplicate: false, lines: totals.lines, unknownLines: totals.unknownLines, programs, btf: stored };
       return result;
     } catch (e) {
@@ -175,7 +185,7 @@ async function ingestOnce(store: Store, path: string, opts: IngestOptions): Prom
     if (e instanceof SameContent) return e;
     throw e;
   });
-  if (outcome instanceof SameContent) return duplicateResult(store, outcome.runId, abs, btfFiles, opts.replay, kernel);
+  if (outcome instanceof SameContent) return duplicateResult(store, outcome.runId, abs, btfFiles, opts.replay, kernel, opts.jobId);
   return outcome;
 }
 
@@ -184,7 +194,16 @@ class SameContent {
   constructor(readonly runId: number) {}
 }
 
-async function duplicateResult(store: Store, runId: number, abs: string, btfFiles: string[], replay: IngestOptions['replay'], kernel: string | null): Promise<IngestResult> {
+async function duplicateResult(
+  store: Store,
+  runId: number,
+  abs: string,
+  btfFiles: string[],
+  replay: IngestOptions['replay'],
+  kernel: string | null,
+  jobId?: string,
+): Promise<IngestResult> {
+  if (jobId !== undefined) await store.write((w) => w.recordJobRun(jobId, runId));
   // The same log again, now with its kernel named: a run stored without one learns it (its replays
   // are then judged by that kernel's rules; a run that has a kernel keeps it).
   const run = await store.getRun(runId);

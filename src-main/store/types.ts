@@ -150,6 +150,24 @@ export interface StateChunk {
   deltas: StateDelta[];
 }
 
+/** A BPF object submitted for capture, stored by content. */
+export interface CiObject {
+  sha256: string;
+  name: string;
+  bytes: Buffer;
+  createdAt: string;
+}
+
+/** A capture job submitted under a tag: one object on one kernel (its state is the queue's). */
+export interface CiJob {
+  jobId: string;
+  tag: string;
+  objectSha: string;
+  objectName: string;
+  kernel: string;
+  submittedAt: string;
+}
+
 /** Reads, on the store or inside a write transaction. */
 export interface StoreReader {
   listRuns(): Promise<RunRow[]>;
@@ -174,6 +192,12 @@ export interface StoreReader {
   /** The BTF the model replays a run (or an ingest's stored BTF files) with: see program-btf.ts. */
   programBtf(of: { runId: number } | { btfIds: readonly number[] }): Promise<ProgramBtf | null>;
   findReplay(key: ReplayKey): Promise<ReplayRow | undefined>;
+  /** A submitted object, by content. */
+  ciObject(sha256: string): Promise<CiObject | undefined>;
+  /** The jobs submitted under a tag, in submission order. */
+  ciJobs(tag: string): Promise<CiJob[]>;
+  /** The run a job stored (undefined: none yet). */
+  jobRun(jobId: string): Promise<number | undefined>;
   listReplays(runId: number): Promise<ReplayRow[]>;
   loadEvents(replayId: number): Promise<OwnershipEvent[]>;
   loadObjects(replayId: number): Promise<ModelObject[]>;
@@ -202,6 +226,12 @@ export interface StoreWriter extends StoreReader {
   setRunKernel(runId: number, kernel: string): Promise<void>;
   /** Adds tags to a run (a tag it has already is kept once). */
   addRunTags(runId: number, tags: readonly string[]): Promise<void>;
+  /** Stores an object (kept once per content). */
+  putCiObject(o: CiObject): Promise<void>;
+  /** Records a submitted job (a job submitted before is kept as it was). */
+  addCiJob(j: CiJob): Promise<void>;
+  /** Records the run a job stored (the first record stays). */
+  recordJobRun(jobId: string, runId: number): Promise<void>;
   /** Replaces any earlier replay of the same key. Returns the replay id. */
   saveReplay(key: ReplayKey, r: ReplayToSave, btfId: number | null): Promise<number>;
 }

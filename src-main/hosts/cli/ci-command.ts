@@ -4,8 +4,9 @@
  * `--format json`; to stdout, or to `-o`. Exit status: 0 pass, 1 regression, 2 error (usage, a tag
  * without runs, a database that cannot be opened).
  * `kptrscope ci run <obj.bpf.o|log>... --kernel <spec>... --tag T --baseline B [report options]`:
- * captures (or ingests) everything under tag T in this process, then the same report. (The queue
- * that spreads captures over runners is for the PostgreSQL store, not built yet.)
+ * captures (or ingests) everything under tag T, then the same report: on SQLite in this process;
+ * on PostgreSQL the objects go through the capture queue (fleet-command.ts: this process works
+ * `-j N` jobs at a time, other workers may take some) and it waits for all of them.
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -14,6 +15,8 @@ import { ciReport, ciReportMarkdown, CiReportError } from '../../app/ci-report.t
 import { CaptureAborted } from '../../app/capture.ts';
 import { collect } from './json-shapes.ts';
 import { runsOf, withCaptureSignals } from './runs-of.ts';
+import { registerFleetCommands, runQueuedCaptures, storeUrl } from './fleet-command.ts';
+import { existsSync } from 'node:fs';
 
 interface ReportOpts {
   tag: string;
@@ -71,10 +74,24 @@ export function registerCiCommand(program: Command, io: CliIo, setStatus: (code:
       .command('run')
       .description('capture the objects on every --kernel (or ingest logs) under --tag, here and now, then report against --baseline')
       .argument('<items...>', 'BPF objects (captured on each --kernel) or logs')
-      .option('--kernel <spec>', 'kernel to capture on (repeatable): host, 6.12, 7.3-cloud, …', collect),
-  ).action(async (items: string[], o: ReportOpts & { kernel?: string[] }) =>
+      .option('--kernel <spec>', 'kernel to capture on (repeatable): host, 6.12, 7.3-cloud, …', collect)
+      .option('-j, --jobs <n>', 'on a PostgreSQL store: captures at once in this process (other workers may take jobs too)', '1'),
+  ).action(async (items: string[], o: ReportOpts & { kernel?: string[]; jobs: string }) =>
     gate(io, o, async (signal) => {
-      await withStore(o.db, (store) => runsOf(io, store, items, { kernel: o.kernel ?? [], tag: [o.tag] }, signal));
+      await withStore(o.db, async (store) => {
+        const objects = items.filter((x) => /\.o$/.test(x) && existsSync(x));
+        // On PostgreSQL the objects go through the queue (any worker may capture them); logs are ingested here.
+        if (store.kind === 'postgresql' && objects.length > 0) {
+          const jobs = Number(o.jobs);
+          if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) throw new UsageError(`-j must be a whole number from 1 to 64, got "${o.jobs}"`);
+          const p = await runQueuedCaptures(io, store, storeUrl(o.db), { objects, kernels: o.kernel ?? ['host'], tag: o.tag, jobs }, signal);
+          if (p.failed > 0) throw new CiReportError(`${p.failed} of ${p.total} capture job(s) under ${o.tag} failed for good`);
+          await runsOf(io, store, items.filter((x) => !objects.includes(x)), { tag: [o.tag] }, signal);
+        } else {
+          await runsOf(io, store, items, { kernel: o.kernel ?? [], tag: [o.tag] }, signal);
+        }
+      });
     }, setStatus),
   );
+  registerFleetCommands(program, ci, io, setStatus);
 }

@@ -30,7 +30,7 @@ export const MIGRATE_LOCK = 0x6b707472_01;
 export const WRITE_LOCK = 0x6b707472_02;
 
 export function openPool(url: string, max = 4): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, types, connectionTimeoutMillis: 15000, idleTimeoutMillis: 10000 });
+  const pool = new pg.Pool({ connectionString: url, max, types, connectionTimeoutMillis: 15000, idleTimeoutMillis: 10000, application_name: 'kptrscope-store' });
   // An idle client whose server went away must not crash the process: the next query reports it.
   pool.on('error', () => {});
   return pool;

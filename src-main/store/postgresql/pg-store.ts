@@ -15,6 +15,7 @@ import type { ProgramSummary } from '../../domain/log/program-state.ts';
 import type { Divergence, ModelObject, OwnershipEvent, Step } from '../../domain/model/types.ts';
 import { btfFileOf, chooseProgramBtf, type BtfFileRecord, type Row as BtfRow } from '../btf-summary.ts';
 import { programRowToSummary, type ProgramRow } from '../program-rows.ts';
+import { ciJobOf, ciObjectOf, type CiJobRow, type CiObjectRow } from '../ci-rows.ts';
 import { assembleColumns, blockLines, DamagedBlock, inflateRaw, type BlockRow, type ColumnsRow, type InflateCache } from '../log-blocks.ts';
 import {
   divergenceRowValues,
@@ -32,6 +33,8 @@ import {
 import { redactLocation } from '../location.ts';
 import type {
   BtfFileRow,
+  CiJob,
+  CiObject,
   NewBtfFile,
   NotableLine,
   ProgramBtf,
@@ -50,6 +53,7 @@ import type {
 } from '../types.ts';
 import { DatabaseOpenError, StoreBusyError } from '../types.ts';
 import { migrate, openPool, pgError, WRITE_LOCK } from './pg-connection.ts';
+import { failpoint } from '../../lib/failpoints.ts';
 import { PgRunSink } from './pg-run-sink.ts';
 import { insertRows, type Queryable, type Value } from './pg-rows.ts';
 
@@ -89,7 +93,7 @@ function toRun(r: RawRunRow): RunRow {
 const BLOCKS_PER_QUERY = 8;
 
 /** Reads, over the pool (a store) or over a write transaction's connection (a writer). */
-class PgReader implements StoreReader {
+abstract class PgReader implements Omit<StoreReader, "ciObject" | "ciJobs" | "jobRun"> {
   protected readonly cache: InflateCache = {};
 
   constructor(
@@ -260,8 +264,24 @@ class PgReader implements StoreReader {
   }
 }
 
+/** Reads of the CI fleet's records (objects, submitted jobs, job → run). */
+class PgFleetReader extends PgReader implements StoreReader {
+  async ciObject(sha256: string): Promise<CiObject | undefined> {
+    const [r] = await this.rows<CiObjectRow>('SELECT sha256, name, bytes, created_at FROM ci_objects WHERE sha256 = $1', [sha256]);
+    return r ? ciObjectOf(r) : undefined;
+  }
+
+  async ciJobs(tag: string): Promise<CiJob[]> {
+    return (await this.rows<CiJobRow>('SELECT * FROM ci_jobs WHERE tag = $1 ORDER BY submitted_at COLLATE "C", job_id COLLATE "C"', [tag])).map(ciJobOf);
+  }
+
+  async jobRun(jobId: string): Promise<number | undefined> {
+    return (await this.rows<{ run_id: number }>('SELECT run_id FROM job_runs WHERE job_id = $1', [jobId]))[0]?.run_id;
+  }
+}
+
 /** Writes, on the one connection of a write transaction. */
-class PgWriter extends PgReader implements StoreWriter {
+class PgWriter extends PgFleetReader implements StoreWriter {
   private async exec(sql: string, params: readonly Value[] = []): Promise<number> {
     try {
       return (await this.q.query(sql, params as Value[])).rowCount ?? 0;
@@ -303,6 +323,18 @@ class PgWriter extends PgReader implements StoreWriter {
     await this.insert('run_tags', ['run_id', 'tag'], [...new Set(tags)].map((t) => [runId, t]), 'ON CONFLICT DO NOTHING');
   }
 
+  async putCiObject(o: CiObject): Promise<void> {
+    await this.insert('ci_objects', ['sha256', 'name', 'size_bytes', 'bytes', 'created_at'], [[o.sha256, o.name, o.bytes.length, o.bytes, o.createdAt]], 'ON CONFLICT DO NOTHING');
+  }
+
+  async addCiJob(j: CiJob): Promise<void> {
+    await this.insert('ci_jobs', ['job_id', 'tag', 'object_sha', 'object_name', 'kernel', 'submitted_at'], [[j.jobId, j.tag, j.objectSha, j.objectName, j.kernel, j.submittedAt]], 'ON CONFLICT DO NOTHING');
+  }
+
+  async recordJobRun(jobId: string, runId: number): Promise<void> {
+    await this.insert('job_runs', ['job_id', 'run_id', 'created_at'], [[jobId, runId, new Date().toISOString()]], 'ON CONFLICT DO NOTHING');
+  }
+
   async deleteRunNow(id: number): Promise<boolean> {
     return (await this.exec('DELETE FROM runs WHERE id = $1', [id])) > 0;
   }
@@ -332,7 +364,7 @@ function busyTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   return v !== undefined && /^\d{1,9}$/.test(v) ? Number(v) : 15000;
 }
 
-export class PgStore extends PgReader implements Store {
+export class PgStore extends PgFleetReader implements Store {
   readonly kind = 'postgresql' as const;
 
   private constructor(
@@ -380,6 +412,7 @@ export class PgStore extends PgReader implements Store {
       }
       try {
         const out = await fn(new PgWriter(c, this.location));
+        await failpoint('pg-before-commit');
         await c.query('COMMIT');
         return out;
       } catch (e) {

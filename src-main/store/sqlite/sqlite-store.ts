@@ -13,8 +13,11 @@ import type { ProgramSummary } from '../../domain/log/program-state.ts';
 import type { Divergence, ModelObject, OwnershipEvent, Step } from '../../domain/model/types.ts';
 import { btfFileOf, chooseProgramBtf, type BtfFileRecord, type Row as BtfRow } from '../btf-summary.ts';
 import { programRowToSummary, type ProgramRow } from '../program-rows.ts';
+import { ciJobOf, ciObjectOf, type CiJobRow, type CiObjectRow } from '../ci-rows.ts';
 import type {
   BtfFileRow,
+  CiJob,
+  CiObject,
   NewBtfFile,
   NotableLine,
   ProgramBtf,
@@ -201,7 +204,34 @@ export class SqliteStore implements Store, StoreWriter {
     return loadStateChunk(this.db, replayId, step);
   }
 
+  async ciObject(sha256: string): Promise<CiObject | undefined> {
+    const r = this.db.prepare('SELECT sha256, name, bytes, created_at FROM ci_objects WHERE sha256 = ?').get(sha256) as CiObjectRow | undefined;
+    return r ? ciObjectOf(r) : undefined;
+  }
+
+  async ciJobs(tag: string): Promise<CiJob[]> {
+    return (this.db.prepare('SELECT * FROM ci_jobs WHERE tag = ? ORDER BY submitted_at, job_id').all(tag) as CiJobRow[]).map(ciJobOf);
+  }
+
+  async jobRun(jobId: string): Promise<number | undefined> {
+    return (this.db.prepare('SELECT run_id FROM job_runs WHERE job_id = ?').get(jobId) as { run_id: number } | undefined)?.run_id;
+  }
+
   // ---------------------------------------------------------------- writes
+
+  async putCiObject(o: CiObject): Promise<void> {
+    this.db.prepare('INSERT OR IGNORE INTO ci_objects (sha256, name, size_bytes, bytes, created_at) VALUES (?, ?, ?, ?, ?)').run(o.sha256, o.name, o.bytes.length, o.bytes, o.createdAt);
+  }
+
+  async addCiJob(j: CiJob): Promise<void> {
+    this.db
+      .prepare('INSERT OR IGNORE INTO ci_jobs (job_id, tag, object_sha, object_name, kernel, submitted_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(j.jobId, j.tag, j.objectSha, j.objectName, j.kernel, j.submittedAt);
+  }
+
+  async recordJobRun(jobId: string, runId: number): Promise<void> {
+    this.db.prepare('INSERT OR IGNORE INTO job_runs (job_id, run_id, created_at) VALUES (?, ?, ?)').run(jobId, runId, new Date().toISOString());
+  }
 
   async deleteRun(id: number): Promise<boolean> {
     return this.db.prepare('DELETE FROM runs WHERE id = ?').run(id).changes > 0;
