@@ -4,7 +4,8 @@
  * globals, maps, kfuncs). The same content is stored once (SHA-256). Errors name the file.
  *
  * Contract: `storeBtfFile(w, path)` runs inside the caller's write transaction and returns the
- * stored row (an existing one when the same bytes were stored before).
+ * stored row (an existing one when the same bytes were stored before, with this path as its
+ * `source`: the name the run links it under).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
@@ -30,7 +31,8 @@ export async function storeBtfFile(w: StoreWriter, path: string): Promise<Stored
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const existing = await w.findBtfBySha(sha256);
-  if (existing) return existing;
+  // The same bytes stored before (perhaps under another name): this ingest's name goes with its run.
+  if (existing) return { ...existing, source: abs };
   const loaded = await loadBtfFile(abs);
   const { btf, format } = loaded;
   // A .bpf.o gives exact global-variable offsets from its ELF symbols.

@@ -108,16 +108,16 @@ async function copyRun(from: Store, to: Store, run: RunRow, tags: string[]): Pro
   }
   const replays = await from.listReplays(run.id);
   return to.write(async (w) => {
-    const btfIds: number[] = [];
+    const btfIds: { id: number; source: string }[] = [];
     for (const b of await from.runBtfFiles(run.id)) {
       const there = await w.findBtfBySha(b.sha256);
       if (there) {
-        btfIds.push(there.id);
+        btfIds.push({ id: there.id, source: b.source });
         continue;
       }
       const f = await from.btfFile(b.id);
       if (f === undefined) throw new Error(`run ${run.id}: its BTF file ${b.id} is missing`);
-      btfIds.push((await w.insertBtf(f)).id);
+      btfIds.push({ id: (await w.insertBtf(f)).id, source: b.source });
     }
     const toId = await copyLines(from, w, run);
     await w.linkBtf(toId, btfIds);

@@ -93,7 +93,8 @@ export async function runCaptureJob(store: Store, job: { id: string; data: Captu
   try {
     const inDir = join(work, 'in');
     mkdirSync(inDir);
-    const path = join(inDir, obj.name);
+    // The name it was submitted under for this job (the same bytes may have come under another name before).
+    const path = join(inDir, basename(job.data.objectName));
     writeFileSync(path, obj.bytes);
     const [k] = await captureObjects({
       objects: [path],
@@ -105,7 +106,7 @@ export async function runCaptureJob(store: Store, job: { id: string; data: Captu
       signal: opts.signal,
     });
     const o = k?.objects[0];
-    if (!k || !o) throw new FleetError(`job ${job.id}: the capture of ${obj.name} on ${job.data.kernel} produced no log`);
+    if (!k || !o) throw new FleetError(`job ${job.id}: the capture of ${job.data.objectName} on ${job.data.kernel} produced no log`);
     const r = await ingestLog(store, o.log, { btf: [o.objectCopy], kernel: k.release, replay: {}, tags: [job.data.tag], jobId: job.id });
     return { runId: r.runId, release: k.release, verdicts: r.programs.map((p) => p.verdict), already: false };
   } finally {

@@ -171,7 +171,7 @@ async function ingestOnce(store: Store, path: string, opts: IngestOptions): Prom
       // The same content stored meanwhile: roll this one back and answer with that run.
       if (prior !== undefined) throw new SameContent(prior);
       await sink.finish(programs, totals, sha);
-      await w.linkBtf(sink.runId, stored.map((b) => b.id));
+      await w.linkBtf(sink.runId, stored);
       if (opts.jobId !== undefined) await w.recordJobRun(opts.jobId, sink.runId);
       const result: IngestResult = { runId: sink.runId, source: abs, kernel, duplicate: false, lines: totals.lines, unknownLines: totals.unknownLines, programs, btf: stored };
       return result;
@@ -213,7 +213,7 @@ async function duplicateResult(
     stored = await writeFor(store, abs, async (w) => {
       const out: StoredBtf[] = [];
       for (const f of btfFiles) out.push(await storeBtfFile(w, f));
-      await w.linkBtf(runId, out.map((b) => b.id));
+      await w.linkBtf(runId, out);
       return out;
     });
   }

@@ -221,7 +221,8 @@ export interface RunSink {
 export interface StoreWriter extends StoreReader {
   insertBtf(f: NewBtfFile): Promise<BtfFileRow>;
   beginRun(h: RunHeader): Promise<RunSink>;
-  linkBtf(runId: number, btfIds: readonly number[]): Promise<void>;
+  /** Links BTF files to a run, each under the name (path) this run was given it by. */
+  linkBtf(runId: number, btf: readonly { id: number; source: string }[]): Promise<void>;
   /** Records the kernel release of a run stored without one (a run that has one keeps it). */
   setRunKernel(runId: number, kernel: string): Promise<void>;
   /** Adds tags to a run (a tag it has already is kept once). */

@@ -185,7 +185,7 @@ abstract class PgReader implements Omit<StoreReader, "ciObject" | "ciJobs" | "jo
   async runBtfFiles(runId: number): Promise<BtfFileRow[]> {
     return (
       await this.rows<{ id: number; source: string; format: string; type_count: number; sha256: string }>(
-        'SELECT b.id, b.source, b.format, b.type_count, b.sha256 FROM run_btf r JOIN btf_files b ON b.id = r.btf_id WHERE r.run_id = $1 ORDER BY b.id',
+        'SELECT b.id, coalesce(r.source, b.source) AS source, b.format, b.type_count, b.sha256 FROM run_btf r JOIN btf_files b ON b.id = r.btf_id WHERE r.run_id = $1 ORDER BY b.id',
         [runId],
       )
     ).map((b) => ({ id: b.id, source: b.source, format: b.format, typeCount: b.type_count, sha256: b.sha256 }));
@@ -315,8 +315,8 @@ class PgWriter extends PgFleetReader implements StoreWriter {
     }
   }
 
-  async linkBtf(runId: number, btfIds: readonly number[]): Promise<void> {
-    await this.insert('run_btf', ['run_id', 'btf_id'], btfIds.map((id) => [runId, id]), 'ON CONFLICT DO NOTHING');
+  async linkBtf(runId: number, btf: readonly { id: number; source: string }[]): Promise<void> {
+    await this.insert('run_btf', ['run_id', 'btf_id', 'source'], btf.map((b) => [runId, b.id, b.source]), 'ON CONFLICT DO NOTHING');
   }
 
   async addRunTags(runId: number, tags: readonly string[]): Promise<void> {

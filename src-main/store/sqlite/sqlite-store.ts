@@ -136,7 +136,7 @@ export class SqliteStore implements Store, StoreWriter {
   async runBtfFiles(runId: number): Promise<BtfFileRow[]> {
     return (
       this.db
-        .prepare('SELECT b.id, b.source, b.format, b.type_count, b.sha256 FROM run_btf r JOIN btf_files b ON b.id = r.btf_id WHERE r.run_id = ? ORDER BY b.id')
+        .prepare('SELECT b.id, coalesce(r.source, b.source) AS source, b.format, b.type_count, b.sha256 FROM run_btf r JOIN btf_files b ON b.id = r.btf_id WHERE r.run_id = ? ORDER BY b.id')
         .all(runId) as { id: number; source: string; format: string; type_count: number; sha256: string }[]
     ).map((b) => ({ id: b.id, source: b.source, format: b.format, typeCount: b.type_count, sha256: b.sha256 }));
   }
@@ -268,9 +268,9 @@ export class SqliteStore implements Store, StoreWriter {
     return new SqliteRunSink(this.db, h);
   }
 
-  async linkBtf(runId: number, btfIds: readonly number[]): Promise<void> {
-    const stmt = this.db.prepare('INSERT OR IGNORE INTO run_btf (run_id, btf_id) VALUES (?, ?)');
-    for (const id of btfIds) stmt.run(runId, id);
+  async linkBtf(runId: number, btf: readonly { id: number; source: string }[]): Promise<void> {
+    const stmt = this.db.prepare('INSERT OR IGNORE INTO run_btf (run_id, btf_id, source) VALUES (?, ?, ?)');
+    for (const b of btf) stmt.run(runId, b.id, b.source);
   }
 
   async addRunTags(runId: number, tags: readonly string[]): Promise<void> {
