@@ -37,7 +37,7 @@ export function openPool(url: string, max = 4): pg.Pool {
 }
 
 /** Driver error codes and messages that mean the connection itself is gone. */
-const LOST = /Connection terminated|connection .*(closed|reset|ended)|ECONNRESET|EPIPE|server closed the connection|terminating connection/i;
+const LOST = /Connection terminated|not queryable|connection .*(closed|reset|ended)|ECONNRESET|EPIPE|server closed the connection|terminating connection/i;
 const LOST_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', 'ECONNRESET', 'EPIPE']);
 
 export function pgError(location: string, e: unknown): unknown {

@@ -398,6 +398,13 @@ export class PgStore extends PgFleetReader implements Store {
       throw pgError(this.location, e);
     }
     let broken = false;
+    // The server may end this connection while it is checked out and idle in the transaction (a
+    // restart, pg_terminate_backend, a network cut): pg then emits 'error' on the client, which
+    // must not crash the process — the next query fails, and is reported as a lost connection.
+    const onError = () => {
+      broken = true;
+    };
+    c.on('error', onError);
     try {
       const waited = busyTimeoutMs();
       try {
@@ -424,6 +431,7 @@ export class PgStore extends PgFleetReader implements Store {
     } catch (e) {
       throw pgError(this.location, e);
     } finally {
+      c.off('error', onError);
       c.release(broken);
     }
   }
