@@ -22,6 +22,7 @@
  * - `GET /api/events`: server-sent events, one JSON AppEvent per `data:` line.
  * Store reads run in the store worker, ingests in ingest workers: the server thread never blocks.
  */
+import { redactLocation } from '../../store/location.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, createReadStream } from 'node:fs';
@@ -167,7 +168,8 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
     appInfo: () => ({
       host: 'browser',
       version,
-      dbPath: opts.dbPath,
+      // Shown in the app: a server URL without its password.
+      dbPath: redactLocation(opts.dbPath),
       features: { export: true, compare: true, model: false, nativeDialogs: false },
     }),
     pickFiles: () => null,

@@ -20,7 +20,7 @@
  * - exports: the backend renders the bytes (`renderExport`), the native save dialog asks where, and
  *   this process writes exactly that one file (`saveExport`): exports go only where the user chose.
  */
-import { defaultStoreLocation } from '../../store/location.ts';
+import { defaultStoreLocation, redactLocation } from '../../store/location.ts';
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, screen, session, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -113,7 +113,7 @@ async function openRecent(path: string): Promise<void> {
 
 function hostHandlers(): Partial<Handlers> {
   return {
-    appInfo: () => ({ host: 'electron', version: app.getVersion(), dbPath: dbPath(), features: FEATURES }),
+    appInfo: () => ({ host: 'electron', version: app.getVersion(), dbPath: redactLocation(dbPath()), features: FEATURES }),
     recentFiles: () => state.recent.map((r) => ({ path: r.path, openedAt: r.openedAt })),
     pickFiles: async () => {
       const opts = {
