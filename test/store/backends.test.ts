@@ -194,6 +194,38 @@ describePg('PostgreSQL: schema, migrations and credentials', () => {
   });
 });
 
+describePg('PostgreSQL: credentials as libpq users give them', () => {
+  let db: FreshPgDatabase;
+  beforeAll(async () => {
+    db = await freshPgDatabase();
+  });
+  afterAll(() => db?.drop());
+
+  it('a password from ~/.pgpass (PGPASSFILE); sslmode=require on a server without TLS is a clear error', async () => {
+    const m = /:\/\/([^:]+):([^@]+)@([^:/]+):(\d+)\/([^?]+)/.exec(db.url)!;
+    const [, user, password, hostName, port, name] = m as unknown as string[];
+    const pgpass = join(dir, 'pgpass');
+    writeFileSync(pgpass, `${hostName}:${port}:${name}:${user}:${decodeURIComponent(password!)}\n`, { mode: 0o600 });
+    const bare = db.url.replace(/:\/\/([^:]+):[^@]+@/, '://$1@');
+    const saved = { f: process.env.PGPASSFILE, p: process.env.PGPASSWORD };
+    process.env.PGPASSFILE = pgpass;
+    delete process.env.PGPASSWORD;
+    try {
+      const s = await openStore(bare);
+      expect(await s.listRuns()).toEqual([]);
+      await s.close();
+    } finally {
+      if (saved.f === undefined) delete process.env.PGPASSFILE;
+      else process.env.PGPASSFILE = saved.f;
+      if (saved.p !== undefined) process.env.PGPASSWORD = saved.p;
+    }
+    const e = await openError(`${db.url}?sslmode=require`);
+    expect(e).toBeInstanceOf(DatabaseOpenError);
+    expect(e.message).toMatch(/TLS: .*SSL/);
+    expect(e.message).not.toContain(password);
+  });
+});
+
 describe('the migration list', () => {
   it('every version has its SQLite and its PostgreSQL file', async () => {
     const { loadMigrations } = await import('../../src-main/store/migration-list.ts');

@@ -53,6 +53,7 @@ export function pgError(location: string, e: unknown): unknown {
   if (code === '3D000') return new DatabaseOpenError(`${loc}: ${msg} (create it first: createdb)`);
   if (code === '42501') return new DatabaseOpenError(`${loc}: permission denied (${msg})`);
   if (LOST_CODES.has(code) || LOST.test(msg)) return new StoreConnectionError(loc, msg);
+  if (/SSL|certificate|self[- ]signed/i.test(msg)) return new DatabaseOpenError(`${loc}: TLS: ${msg} (see sslmode in the URL)`);
   if (/password must be a string|SASL/i.test(msg)) return new DatabaseOpenError(`${loc}: no password for this server (give it in the URL, PGPASSWORD or ~/.pgpass)`);
   return e;
 }
