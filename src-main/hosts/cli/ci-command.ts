@@ -15,7 +15,7 @@ import { ciReport, ciReportMarkdown, CiReportError } from '../../app/ci-report.t
 import { CaptureAborted } from '../../app/capture.ts';
 import { collect } from './json-shapes.ts';
 import { runsOf, withCaptureSignals } from './runs-of.ts';
-import { registerFleetCommands, runQueuedCaptures, storeUrl } from './fleet-command.ts';
+import { jobsOption, registerFleetCommands, runQueuedCaptures, storeUrl } from './fleet-command.ts';
 import { existsSync } from 'node:fs';
 
 interface ReportOpts {
@@ -82,8 +82,7 @@ export function registerCiCommand(program: Command, io: CliIo, setStatus: (code:
         const objects = items.filter((x) => /\.o$/.test(x) && existsSync(x));
         // On PostgreSQL the objects go through the queue (any worker may capture them); logs are ingested here.
         if (store.kind === 'postgresql' && objects.length > 0) {
-          const jobs = Number(o.jobs);
-          if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) throw new UsageError(`-j must be a whole number from 1 to 64, got "${o.jobs}"`);
+          const jobs = jobsOption(o.jobs);
           const p = await runQueuedCaptures(io, store, storeUrl(o.db), { objects, kernels: o.kernel ?? ['host'], tag: o.tag, jobs }, signal);
           if (p.failed > 0) throw new CiReportError(`${p.failed} of ${p.total} capture job(s) under ${o.tag} failed for good`);
           await runsOf(io, store, items.filter((x) => !objects.includes(x)), { tag: [o.tag] }, signal);

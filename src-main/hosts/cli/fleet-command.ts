@@ -29,7 +29,7 @@ function needsServer(store: Store, what: string): void {
   }
 }
 
-function jobsOption(v: string | undefined): number {
+export function jobsOption(v: string | undefined): number {
   const n = Number(v ?? '1');
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`-j must be a whole number from 1 to 64, got "${v}"`);
   return n;
@@ -91,6 +91,30 @@ function knownFleetError(e: unknown): e is Error {
   return e instanceof FleetError || e instanceof CaptureError || isKnownError(e);
 }
 
+/** `fn` with the PostgreSQL store of `db` and its capture queue, both closed after. */
+function onServer<T>(db: string | undefined, what: string, fn: (store: Store, queue: CaptureQueue) => Promise<T>): Promise<T> {
+  return withStore(db, async (store) => {
+    needsServer(store, what);
+    const queue = await CaptureQueue.open(storeUrl(db));
+    try {
+      return await fn(store, queue);
+    } finally {
+      await queue.stop();
+    }
+  });
+}
+
+/** Runs a command's body: a known error is one line on stderr and exit `code`; a usage error or a bug propagates. */
+async function reported(io: CliIo, code: number, setStatus: (c: number) => void, body: () => Promise<number>): Promise<void> {
+  try {
+    setStatus(await body());
+  } catch (e) {
+    if (e instanceof UsageError || !knownFleetError(e)) throw e;
+    io.err(`kptrscope: ${e.message}\n`);
+    setStatus(code);
+  }
+}
+
 export function registerFleetCommands(program: Command, ci: Command, io: CliIo, setStatus: (code: number) => void): void {
   ci.command('submit')
     .description('queue one capture per object × kernel under --tag, for workers (PostgreSQL store)')
@@ -99,28 +123,17 @@ export function registerFleetCommands(program: Command, ci: Command, io: CliIo, 
     .requiredOption('--tag <name>', 'the tag the runs will carry (e.g. this commit)')
     .option('--db <url>', 'the PostgreSQL store (postgresql://…; default: $KPTRSCOPE_DB)')
     .option('--json', 'print one JSON document on stdout')
-    .action(async (objects: string[], o: { kernel: string[]; tag: string; db?: string; json?: boolean }) => {
-      try {
-        await withStore(o.db, async (store) => {
-          needsServer(store, 'ci submit');
-          const queue = await CaptureQueue.open(storeUrl(o.db));
-          try {
-            const jobs = await submitCaptures(store, queue, { objects, kernels: o.kernel, tag: o.tag });
-            const queued = jobs.filter((j) => j.queued).length;
-            if (o.json) io.out(JSON.stringify({ tag: o.tag, queued, alreadyQueued: jobs.length - queued, jobs }, null, 2) + '\n');
-            else io.out(`${queued} job(s) queued, ${jobs.length - queued} already queued, under tag ${o.tag}\n`);
-          } finally {
-            await queue.stop();
-          }
-        });
-        setStatus(0);
-      } catch (e) {
-        if (e instanceof UsageError) throw e;
-        if (!knownFleetError(e)) throw e;
-        io.err(`kptrscope: ${e.message}\n`);
-        setStatus(1);
-      }
-    });
+    .action((objects: string[], o: { kernel: string[]; tag: string; db?: string; json?: boolean }) =>
+      reported(io, 1, setStatus, () =>
+        onServer(o.db, 'ci submit', async (store, queue) => {
+          const jobs = await submitCaptures(store, queue, { objects, kernels: o.kernel, tag: o.tag });
+          const queued = jobs.filter((j) => j.queued).length;
+          if (o.json) io.out(JSON.stringify({ tag: o.tag, queued, alreadyQueued: jobs.length - queued, jobs }, null, 2) + '\n');
+          else io.out(`${queued} job(s) queued, ${jobs.length - queued} already queued, under tag ${o.tag}\n`);
+          return 0;
+        }),
+      ),
+    );
 
   ci.command('wait')
     .description('wait for every capture job of --tag, printing progress (PostgreSQL store)')
@@ -131,26 +144,15 @@ export function registerFleetCommands(program: Command, ci: Command, io: CliIo, 
     .action(async (o: { tag: string; timeout?: string; db?: string; json?: boolean }) => {
       const timeoutSec = o.timeout === undefined ? undefined : Number(o.timeout);
       if (timeoutSec !== undefined && !(timeoutSec > 0)) throw new UsageError(`--timeout must be a number of seconds > 0, got "${o.timeout}"`);
-      try {
-        const p = await withStore(o.db, async (store) => {
-          needsServer(store, 'ci wait');
-          const queue = await CaptureQueue.open(storeUrl(o.db));
-          try {
-            return await withCaptureSignals((signal) => waitForTag(store, queue, o.tag, { timeoutSec, signal, onProgress: (x) => io.err(progressLine(x)) }));
-          } finally {
-            await queue.stop();
-          }
-        });
+      return reported(io, 2, setStatus, async () => {
+        const p = await onServer(o.db, 'ci wait', (store, queue) =>
+          withCaptureSignals((signal) => waitForTag(store, queue, o.tag, { timeoutSec, signal, onProgress: (x) => io.err(progressLine(x)) })),
+        );
         for (const f of p.failures) io.err(`ci wait: ${f.object} on ${f.kernel} failed: ${f.error ?? 'no error recorded'}\n`);
         if (p.timedOut) io.err(`ci wait: gave up after ${timeoutSec} s\n`);
         if (o.json) io.out(JSON.stringify(p, null, 2) + '\n');
-        setStatus(p.failed > 0 || p.timedOut ? 2 : 0);
-      } catch (e) {
-        if (e instanceof UsageError) throw e;
-        if (!knownFleetError(e)) throw e;
-        io.err(`kptrscope: ${e.message}\n`);
-        setStatus(2);
-      }
+        return p.failed > 0 || p.timedOut ? 2 : 0;
+      });
     });
 
   program
@@ -163,39 +165,28 @@ export function registerFleetCommands(program: Command, ci: Command, io: CliIo, 
       const n = jobsOption(o.jobs);
       const idle = o.idleExit === undefined ? undefined : Number(o.idleExit);
       if (idle !== undefined && !(idle > 0)) throw new UsageError(`--idle-exit must be a number of seconds > 0, got "${o.idleExit}"`);
-      try {
-        await withStore(o.db, async (store) => {
-          needsServer(store, 'worker');
-          const queue = await CaptureQueue.open(storeUrl(o.db));
+      return reported(io, 1, setStatus, () =>
+        onServer(o.db, 'worker', async (store, queue) => {
           io.err(`worker: ${n} at a time on ${store.location} (jobs expire ${queue.expireSeconds} s after they start)\n`);
-          try {
-            await withCaptureSignals(async (signal) => {
-              let busy = 0;
-              let lastJob = Date.now();
-              await startWorking(io, store, queue, n, signal, (d) => {
-                busy += d;
-                lastJob = Date.now();
-              });
-              await new Promise<void>((resolve) => {
-                const t = setInterval(() => {
-                  if (signal.aborted || (idle !== undefined && busy === 0 && Date.now() - lastJob > idle * 1000)) {
-                    clearInterval(t);
-                    resolve();
-                  }
-                }, 250);
-              });
+          await withCaptureSignals(async (signal) => {
+            let busy = 0;
+            let lastJob = Date.now();
+            await startWorking(io, store, queue, n, signal, (d) => {
+              busy += d;
+              lastJob = Date.now();
             });
-          } finally {
-            await queue.stop();
-          }
-          io.err('worker: stopped\n');
-        });
-        setStatus(0);
-      } catch (e) {
-        if (e instanceof UsageError) throw e;
-        if (!knownFleetError(e)) throw e;
-        io.err(`kptrscope: ${e.message}\n`);
-        setStatus(1);
-      }
+            await new Promise<void>((resolve) => {
+              const t = setInterval(() => {
+                if (signal.aborted || (idle !== undefined && busy === 0 && Date.now() - lastJob > idle * 1000)) {
+                  clearInterval(t);
+                  resolve();
+                }
+              }, 250);
+            });
+          });
+          io.err('worker: stopping\n');
+          return 0;
+        }),
+      );
     });
 }

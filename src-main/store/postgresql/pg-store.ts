@@ -15,6 +15,7 @@ import type { ProgramSummary } from '../../domain/log/program-state.ts';
 import type { Divergence, ModelObject, OwnershipEvent, Step } from '../../domain/model/types.ts';
 import { btfFileOf, chooseProgramBtf, type BtfFileRecord, type Row as BtfRow } from '../btf-summary.ts';
 import { programRowToSummary, type ProgramRow } from '../program-rows.ts';
+import { toRun, type RawRunRow } from '../run-rows.ts';
 import { ciJobOf, ciObjectOf, type CiJobRow, type CiObjectRow } from '../ci-rows.ts';
 import { assembleColumns, blockLines, DamagedBlock, inflateRaw, type BlockRow, type ColumnsRow, type InflateCache } from '../log-blocks.ts';
 import {
@@ -56,38 +57,6 @@ import { migrate, openPool, pgError, WRITE_LOCK } from './pg-connection.ts';
 import { failpoint } from '../../lib/failpoints.ts';
 import { PgRunSink } from './pg-run-sink.ts';
 import { insertRows, type Queryable, type Value } from './pg-rows.ts';
-
-interface RawRunRow {
-  id: number;
-  source: string;
-  source_name: string;
-  sha256: string;
-  size_bytes: number;
-  formats: string;
-  kernel: string | null;
-  kernel_hints: string;
-  line_count: number;
-  unknown_lines: number;
-  crlf_lines: number;
-  created_at: string;
-}
-
-function toRun(r: RawRunRow): RunRow {
-  return {
-    id: r.id,
-    source: r.source,
-    sourceName: r.source_name,
-    sha256: r.sha256,
-    sizeBytes: r.size_bytes,
-    formats: JSON.parse(r.formats) as string[],
-    kernel: r.kernel,
-    kernelHints: JSON.parse(r.kernel_hints) as string[],
-    lines: r.line_count,
-    unknownLines: r.unknown_lines,
-    crlfLines: r.crlf_lines,
-    createdAt: r.created_at,
-  };
-}
 
 /** Blocks read per query when streaming a run's lines (bounded memory on a 650 MB log). */
 const BLOCKS_PER_QUERY = 8;

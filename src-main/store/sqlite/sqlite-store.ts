@@ -13,6 +13,7 @@ import type { ProgramSummary } from '../../domain/log/program-state.ts';
 import type { Divergence, ModelObject, OwnershipEvent, Step } from '../../domain/model/types.ts';
 import { btfFileOf, chooseProgramBtf, type BtfFileRecord, type Row as BtfRow } from '../btf-summary.ts';
 import { programRowToSummary, type ProgramRow } from '../program-rows.ts';
+import { toRun, type RawRunRow } from '../run-rows.ts';
 import { ciJobOf, ciObjectOf, type CiJobRow, type CiObjectRow } from '../ci-rows.ts';
 import type {
   BtfFileRow,
@@ -38,38 +39,6 @@ import { asCorrupt, corruptDatabase, isBusyError, openDatabase, type Db, type Op
 import { readBlock, readLineBatches, runColumns } from './lines.ts';
 import { findReplay, listReplays, loadDivergences, loadEvents, loadObjects, loadStateChunk, loadSteps, saveReplay } from './replays.ts';
 import { SqliteRunSink } from './run-sink.ts';
-
-interface RawRunRow {
-  id: number;
-  source: string;
-  source_name: string;
-  sha256: string;
-  size_bytes: number;
-  formats: string;
-  kernel: string | null;
-  kernel_hints: string;
-  line_count: number;
-  unknown_lines: number;
-  crlf_lines: number;
-  created_at: string;
-}
-
-function toRun(r: RawRunRow): RunRow {
-  return {
-    id: r.id,
-    source: r.source,
-    sourceName: r.source_name,
-    sha256: r.sha256,
-    sizeBytes: r.size_bytes,
-    formats: JSON.parse(r.formats) as string[],
-    kernel: r.kernel,
-    kernelHints: JSON.parse(r.kernel_hints) as string[],
-    lines: r.line_count,
-    unknownLines: r.unknown_lines,
-    crlfLines: r.crlf_lines,
-    createdAt: r.created_at,
-  };
-}
 
 export class SqliteStore implements Store, StoreWriter {
   readonly kind = 'sqlite' as const;
