@@ -53,7 +53,8 @@ export interface CiReport {
 async function cellsOf(store: Store, tag: string): Promise<Map<string, { object: string; program: string; series: string; cell: CiCell }>> {
   const out = new Map<string, { object: string; program: string; series: string; cell: CiCell }>();
   const runs = [];
-  for (const r of await store.listRuns()) if ((await store.runTags(r.id)).includes(tag)) runs.push(r);
+  const tags = await store.allRunTags();
+  for (const r of await store.listRuns()) if (tags.get(r.id)?.includes(tag)) runs.push(r);
   if (runs.length === 0) throw new CiReportError(`no run is tagged ${tag} (see: kptrscope runs --tag ${tag})`);
   for (const run of runs) {
     const { object } = await objectOfRun(store, run);

@@ -31,8 +31,9 @@ export interface CopyOptions {
 /** The runs of `from` carrying one of `tags` (all runs when none are given), in id order. */
 async function runsToCopy(from: StoreReader, tags: readonly string[]): Promise<{ run: RunRow; tags: string[] }[]> {
   const out: { run: RunRow; tags: string[] }[] = [];
+  const all = await from.allRunTags();
   for (const run of await from.listRuns()) {
-    const t = await from.runTags(run.id);
+    const t = all.get(run.id) ?? [];
     if (tags.length === 0 || t.some((x) => tags.includes(x))) out.push({ run, tags: t });
   }
   return out;

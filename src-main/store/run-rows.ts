@@ -34,3 +34,14 @@ export function toRun(r: RawRunRow): RunRow {
     createdAt: r.created_at,
   };
 }
+
+/** (run, tag) rows in run then tag order, as each run's tags. */
+export function tagsByRun(rows: readonly { run_id: number; tag: string }[]): Map<number, string[]> {
+  const out = new Map<number, string[]>();
+  for (const r of rows) {
+    const list = out.get(r.run_id);
+    if (list) list.push(r.tag);
+    else out.set(r.run_id, [r.tag]);
+  }
+  return out;
+}

@@ -173,6 +173,8 @@ export interface StoreReader {
   listRuns(): Promise<RunRow[]>;
   /** The tags of a run, sorted. */
   runTags(runId: number): Promise<string[]>;
+  /** Every run's tags, sorted per run, in one read (runs without tags are absent). */
+  allRunTags(): Promise<Map<number, string[]>>;
   getRun(id: number): Promise<RunRow | undefined>;
   latestRunId(): Promise<number | null>;
   findRunBySha(sha256: string): Promise<number | undefined>;

@@ -46,6 +46,7 @@ export async function dumpStore(store: StoreReader, opts: { times?: boolean } = 
     out[run.sha256] = {
       row,
       tags: await store.runTags(id),
+      tagsOfAll: (await store.allRunTags()).get(id) ?? [],
       found: await store.findRunBySha(run.sha256) === id,
       programs: await store.getPrograms(id),
       lines,

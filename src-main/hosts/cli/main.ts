@@ -113,8 +113,9 @@ async function cmdIngest(
 function cmdRuns(io: CliIo, o: { db?: string; json?: boolean; tag?: string; object?: string; kernel?: string }): Promise<number> {
   return withStore(o.db, async (store) => {
     const runs = [];
+    const allTags = await store.allRunTags();
     for (const r of await store.listRuns()) {
-      const tags = await store.runTags(r.id);
+      const tags = allTags.get(r.id) ?? [];
       if (o.tag !== undefined && !tags.includes(o.tag)) continue;
       if (o.kernel !== undefined && !(r.kernel === o.kernel || (r.kernel !== null && seriesOfRelease(r.kernel) === o.kernel))) continue;
       if (o.object !== undefined) {

@@ -15,7 +15,7 @@ import type { ProgramSummary } from '../../domain/log/program-state.ts';
 import type { Divergence, ModelObject, OwnershipEvent, Step } from '../../domain/model/types.ts';
 import { btfFileOf, chooseProgramBtf, type BtfFileRecord, type Row as BtfRow } from '../btf-summary.ts';
 import { programRowToSummary, type ProgramRow } from '../program-rows.ts';
-import { toRun, type RawRunRow } from '../run-rows.ts';
+import { tagsByRun, toRun, type RawRunRow } from '../run-rows.ts';
 import { ciJobOf, ciObjectOf, type CiJobRow, type CiObjectRow } from '../ci-rows.ts';
 import { assembleColumns, blockLines, DamagedBlock, inflateRaw, type BlockRow, type ColumnsRow, type InflateCache } from '../log-blocks.ts';
 import {
@@ -97,6 +97,10 @@ abstract class PgReader implements Omit<StoreReader, "ciObject" | "ciJobs" | "jo
 
   async runTags(runId: number): Promise<string[]> {
     return (await this.rows<{ tag: string }>('SELECT tag FROM run_tags WHERE run_id = $1 ORDER BY tag COLLATE "C"', [runId])).map((r) => r.tag);
+  }
+
+  async allRunTags(): Promise<Map<number, string[]>> {
+    return tagsByRun(await this.rows<{ run_id: number; tag: string }>('SELECT run_id, tag FROM run_tags ORDER BY run_id, tag COLLATE "C"'));
   }
 
   async getRun(id: number): Promise<RunRow | undefined> {

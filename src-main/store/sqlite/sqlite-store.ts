@@ -13,7 +13,7 @@ import type { ProgramSummary } from '../../domain/log/program-state.ts';
 import type { Divergence, ModelObject, OwnershipEvent, Step } from '../../domain/model/types.ts';
 import { btfFileOf, chooseProgramBtf, type BtfFileRecord, type Row as BtfRow } from '../btf-summary.ts';
 import { programRowToSummary, type ProgramRow } from '../program-rows.ts';
-import { toRun, type RawRunRow } from '../run-rows.ts';
+import { tagsByRun, toRun, type RawRunRow } from '../run-rows.ts';
 import { ciJobOf, ciObjectOf, type CiJobRow, type CiObjectRow } from '../ci-rows.ts';
 import type {
   BtfFileRow,
@@ -67,6 +67,10 @@ export class SqliteStore implements Store, StoreWriter {
 
   async runTags(runId: number): Promise<string[]> {
     return (this.db.prepare('SELECT tag FROM run_tags WHERE run_id = ? ORDER BY tag').all(runId) as { tag: string }[]).map((r) => r.tag);
+  }
+
+  async allRunTags(): Promise<Map<number, string[]>> {
+    return tagsByRun(this.db.prepare('SELECT run_id, tag FROM run_tags ORDER BY run_id, tag').all() as { run_id: number; tag: string }[]);
   }
 
   async getRun(id: number): Promise<RunRow | undefined> {
