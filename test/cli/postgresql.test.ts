@@ -118,4 +118,18 @@ describePg('every command on PostgreSQL as on SQLite', () => {
     expect(tagged.copied).toBe(4);
     expect(JSON.parse(runOn(onlyBase, ['runs', '--json']).stdout).runs.every((r: { tags: string[] }) => r.tags.includes('base'))).toBe(true);
   }, 300_000);
+
+  it('capture stores its run on PostgreSQL as on SQLite', () => {
+    const obj = join(FIXTURES, 'logs', '6.18', 'leak_obj_fixed.bpf.o');
+    const on = (db: string, out: string) => {
+      const r = kptrscope(['capture', obj, '--kernel', 'host', '--tag', 'captured', '--out', join(dir, out), '--db', db, '--json']);
+      expect(r.status, r.stderr).toBe(0);
+      return (JSON.parse(kptrscope(['runs', '--tag', 'captured', '--json', '--db', db]).stdout) as { runs: { kernel: string; programs: { name: string; verdict: string }[] }[] }).runs;
+    };
+    const a = on(lite, 'cap-lite');
+    const b = on(pgdb.url, 'cap-pg');
+    expect(b).toHaveLength(1);
+    expect(b.map((r) => [r.kernel, r.programs])).toEqual(a.map((r) => [r.kernel, r.programs]));
+    expect(b[0]!.programs).toEqual([expect.objectContaining({ name: 'leak_sample', verdict: 'accepted' })]);
+  }, 120_000);
 });
