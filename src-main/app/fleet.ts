@@ -20,7 +20,7 @@ import { basename, join } from 'node:path';
 import type { Store } from '../store/types.ts';
 import type { CaptureQueue, CaptureJobData, JobStatus } from '../store/queue/capture-queue.ts';
 import { jobIdOf } from '../store/queue/capture-queue.ts';
-import { captureObjects } from '../capture/capture-objects.ts';
+import { captureObjects, checkBpfObject } from '../capture/capture-objects.ts';
 import { defaultCacheDir } from '../capture/kernel-cache.ts';
 import { ingestLog } from './ingest.ts';
 
@@ -52,9 +52,7 @@ export async function submitCaptures(store: Store, queue: CaptureQueue, req: Sub
       } catch (e) {
         throw new FleetError(`${path}: cannot read the object (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
-      if (bytes.length < 20 || bytes.readUInt32BE(0) !== 0x7f454c46 || bytes.readUInt16LE(18) !== 247) {
-        throw new FleetError(`${path}: not a BPF ELF object (expected an object built with clang -target bpf)`);
-      }
+      checkBpfObject(path, bytes);
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       await w.putCiObject({ sha256, name: basename(path), bytes, createdAt: now });
       for (const kernel of req.kernels) {
@@ -125,6 +123,9 @@ export interface TagProgress {
   failures: { jobId: string; object: string; kernel: string; error: string | null }[];
 }
 
+/** A job that will not complete: failed after its retries, cancelled, or unknown to the queue. */
+const failedForGood = (s: JobStatus) => s.state === 'failed' || s.state === 'cancelled' || s.state === 'missing';
+
 export async function tagProgress(store: Store, queue: CaptureQueue, tag: string): Promise<TagProgress> {
   const jobs = await store.ciJobs(tag);
   const states = await queue.states(jobs.map((j) => j.jobId));
@@ -133,12 +134,12 @@ export async function tagProgress(store: Store, queue: CaptureQueue, tag: string
     tag,
     total: jobs.length,
     completed: count((s) => s.state === 'completed'),
-    failed: count((s) => s.state === 'failed' || s.state === 'cancelled' || s.state === 'missing'),
+    failed: count(failedForGood),
     active: count((s) => s.state === 'active'),
     waiting: count((s) => s.state === 'created' || s.state === 'retry'),
     failures: states
       .map((s, i) => ({ s, j: jobs[i]! }))
-      .filter(({ s }) => s.state === 'failed' || s.state === 'cancelled' || s.state === 'missing')
+      .filter(({ s }) => failedForGood(s))
       .map(({ s, j }) => ({ jobId: j.jobId, object: j.objectName, kernel: j.kernel, error: s.state === 'missing' ? 'the queue has no such job' : s.error })),
   };
 }

@@ -154,6 +154,13 @@ function writeKfuncs(dir: string, table: KfuncTable): string {
   return p;
 }
 
+/** Throws a one-line CaptureError unless `bytes` (the file `path`) is a BPF ELF object. */
+export function checkBpfObject(path: string, bytes: Buffer): void {
+  const head = bytes.subarray(0, 20);
+  if (head.length < 20 || head.readUInt32BE(0) !== 0x7f454c46) throw new CaptureError(`${path}: not an ELF file (expected a BPF object built with clang -target bpf)`);
+  if (head.readUInt16LE(18) !== 247) throw new CaptureError(`${path}: ELF machine ${head.readUInt16LE(18)}, not BPF (247): expected an object built with clang -target bpf`);
+}
+
 export async function captureObjects(req: CaptureRequest): Promise<KernelCapture[]> {
   if (req.objects.length === 0) throw new CaptureError('no object given: kptrscope capture <obj.bpf.o>...');
   const objects = req.objects.map((o) => resolve(o));
@@ -164,9 +171,7 @@ export async function captureObjects(req: CaptureRequest): Promise<KernelCapture
     } catch {
       throw new CaptureError(`${o}: cannot read the object (expected a BPF ELF object, e.g. prog.bpf.o)`);
     }
-    const head = readFileSync(o).subarray(0, 20);
-    if (head.length < 20 || head.readUInt32BE(0) !== 0x7f454c46) throw new CaptureError(`${o}: not an ELF file (expected a BPF object built with clang -target bpf)`);
-    if (head.readUInt16LE(18) !== 247) throw new CaptureError(`${o}: ELF machine ${head.readUInt16LE(18)}, not BPF (247): expected an object built with clang -target bpf`);
+    checkBpfObject(o, readFileSync(o));
     const n = objectName(o);
     const prev = names.get(n);
     if (prev) throw new CaptureError(`${o}: same program name "${n}" as ${prev}; rename one of them`);

@@ -6,21 +6,17 @@
 import { describe, it, expect } from 'vitest';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES } from '../helpers/fixtures.ts';
+import { captureAs, FIXTURES } from '../helpers/fixtures.ts';
 import { kptrscope } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const dir = tempDir('kptrscope-ci-');
 const db = join(dir, 'ci.db');
-const K = (s: string) => readFileSync(join(FIXTURES, 'logs', s, 'KERNEL'), 'utf8').trim();
 
 /** A capture of `prog` on `series`, as object `as` (the same object name in two versions). */
 function ingestAs(tag: string, series: string, prog: string, as: string): void {
-  const d = join(dir, tag, series);
-  mkdirSync(d, { recursive: true });
-  copyFileSync(join(FIXTURES, 'logs', series, `${prog}.bpftool.log`), join(d, `${as}.bpftool.log`));
-  copyFileSync(join(FIXTURES, 'logs', series, `${prog}.bpf.o`), join(d, `${as}.bpf.o`));
-  const r = kptrscope(['ingest', join(d, `${as}.bpftool.log`), '--btf', join(d, `${as}.bpf.o`), '--kernel', K(series), '--tag', tag, '--db', db]);
+  const c = captureAs(dir, tag, series, prog, as);
+  const r = kptrscope(['ingest', c.log, '--btf', c.btf, '--kernel', c.kernel, '--tag', tag, '--db', db]);
   expect(r.status, r.stderr).toBe(0);
 }
 

@@ -3,9 +3,9 @@
 // runs, show, replay, compare, matrix, export, ci report and copy — the same stdout (locations
 // aside), the same exit status. And `copy` moves runs SQLite → PostgreSQL → SQLite losing nothing.
 import { it, expect, beforeAll, afterAll } from 'vitest';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES } from '../helpers/fixtures.ts';
+import { captureAs, FIXTURES } from '../helpers/fixtures.ts';
 import { kptrscope, type CliResult } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { dumpStore } from '../helpers/store-dump.ts';
@@ -13,18 +13,11 @@ import { describePg, freshPgDatabase, type FreshPgDatabase } from '../support/pg
 import { openStore } from '../../src-main/store/open-store.ts';
 
 const dir = tempDir('kptrscope-pgcli-');
-const K = (s: string) => readFileSync(join(FIXTURES, 'logs', s, 'KERNEL'), 'utf8').trim();
 
 /** The logs both stores get: the ci-report pair (one object in two versions), and a 7.3 qdisc. */
 function inputs(): { log: string; btf: string; kernel: string; tag: string }[] {
   const out: { log: string; btf: string; kernel: string; tag: string }[] = [];
-  const as = (tag: string, series: string, prog: string, name: string) => {
-    const d = join(dir, tag, series);
-    mkdirSync(d, { recursive: true });
-    copyFileSync(join(FIXTURES, 'logs', series, `${prog}.bpftool.log`), join(d, `${name}.bpftool.log`));
-    copyFileSync(join(FIXTURES, 'logs', series, `${prog}.bpf.o`), join(d, `${name}.bpf.o`));
-    out.push({ log: join(d, `${name}.bpftool.log`), btf: join(d, `${name}.bpf.o`), kernel: K(series), tag });
-  };
+  const as = (tag: string, series: string, prog: string, name: string) => out.push({ ...captureAs(dir, tag, series, prog, name), tag });
   for (const s of ['6.18', '7.3']) {
     as('base', s, 'leak_obj_fixed', 'leak');
     as('head', s, 'leak_obj', 'leak');

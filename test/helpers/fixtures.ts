@@ -2,7 +2,7 @@
  * Test helpers: where the committed real captures live and what each program is expected to do
  * (read from the program sources' `/* expect: ... *\/` lines and the `.verdict` files).
  */
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,4 +31,18 @@ export function expectedErrorLine(prog: string): string | null {
   if (!existsSync(src)) return null;
   const m = /\/\* expect: (.*?) \*\//.exec(readFileSync(src, 'utf8'));
   return m ? (m[1] as string) : null;
+}
+
+/**
+ * A committed capture (`<series>/<prog>.bpftool.log` and its `.bpf.o`) copied into `dir/<tag>/<series>/`
+ * under another object name: the same object name in two versions, as a CI gate sees them.
+ */
+export function captureAs(dir: string, tag: string, series: string, prog: string, name: string): { log: string; btf: string; kernel: string } {
+  const d = join(dir, tag, series);
+  mkdirSync(d, { recursive: true });
+  const log = join(d, `${name}.bpftool.log`);
+  const btf = join(d, `${name}.bpf.o`);
+  copyFileSync(join(FIXTURES, 'logs', series, `${prog}.bpftool.log`), log);
+  copyFileSync(join(FIXTURES, 'logs', series, `${prog}.bpf.o`), btf);
+  return { log, btf, kernel: readFileSync(join(FIXTURES, 'logs', series, 'KERNEL'), 'utf8').trim() };
 }

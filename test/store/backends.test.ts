@@ -192,14 +192,6 @@ describePg('PostgreSQL: schema, migrations and credentials', () => {
       else process.env.PGPASSWORD = saved;
     }
   });
-});
-
-describePg('PostgreSQL: credentials as libpq users give them', () => {
-  let db: FreshPgDatabase;
-  beforeAll(async () => {
-    db = await freshPgDatabase();
-  });
-  afterAll(() => db?.drop());
 
   it('a password from ~/.pgpass (PGPASSFILE); sslmode=require on a server without TLS is a clear error', async () => {
     const m = /:\/\/([^:]+):([^@]+)@([^:/]+):(\d+)\/([^?]+)/.exec(db.url)!;

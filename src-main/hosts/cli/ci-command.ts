@@ -14,9 +14,8 @@ import { isKnownError, UsageError, withStore, type CliIo } from './io.ts';
 import { ciReport, ciReportMarkdown, CiReportError } from '../../app/ci-report.ts';
 import { CaptureAborted } from '../../app/capture.ts';
 import { collect } from './json-shapes.ts';
-import { runsOf, withCaptureSignals } from './runs-of.ts';
+import { objectsAmong, runsOf, withCaptureSignals } from './runs-of.ts';
 import { jobsOption, registerFleetCommands, runQueuedCaptures, storeUrl } from './fleet-command.ts';
-import { existsSync } from 'node:fs';
 
 interface ReportOpts {
   tag: string;
@@ -79,7 +78,7 @@ export function registerCiCommand(program: Command, io: CliIo, setStatus: (code:
   ).action(async (items: string[], o: ReportOpts & { kernel?: string[]; jobs: string }) =>
     gate(io, o, async (signal) => {
       await withStore(o.db, async (store) => {
-        const objects = items.filter((x) => /\.o$/.test(x) && existsSync(x));
+        const objects = objectsAmong(items);
         // On PostgreSQL the objects go through the queue (any worker may capture them); logs are ingested here.
         if (store.kind === 'postgresql' && objects.length > 0) {
           const jobs = jobsOption(o.jobs);

@@ -23,9 +23,14 @@ function besideLog(log: string): { kernel?: string; btf: string[] } {
   return { ...(existsSync(k) ? { kernel: readFileSync(k, 'utf8').trim() } : {}), btf: existsSync(obj) ? [obj] : [] };
 }
 
+/** The items that are BPF objects to capture (an existing `*.o` file); the rest are logs or run ids. */
+export function objectsAmong(items: readonly string[]): string[] {
+  return items.filter((x) => /\.o$/.test(x) && existsSync(x));
+}
+
 export async function runsOf(io: CliIo, store: Store, items: string[], o: { kernel?: string[]; tag?: string[] }, signal: AbortSignal): Promise<number[]> {
   const ids: number[] = [];
-  const objects = items.filter((x) => /\.o$/.test(x) && existsSync(x));
+  const objects = objectsAmong(items);
   if (objects.length > 0) {
     const captures = await captureObjects({ objects, kernels: o.kernel ?? [], level: 7, cacheDir: defaultCacheDir(), progress: (m) => io.err(`capture: ${m}\n`), signal });
     for (const c of await ingestCaptures(store, captures, { tags: o.tag ?? [] })) ids.push(c.result.runId);

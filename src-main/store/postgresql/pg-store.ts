@@ -55,6 +55,7 @@ import type {
 import { DatabaseOpenError, StoreBusyError } from '../types.ts';
 import { migrate, openPool, pgError, WRITE_LOCK } from './pg-connection.ts';
 import { failpoint } from '../../lib/failpoints.ts';
+import { defaultBusyTimeoutMs } from '../busy-timeout.ts';
 import { PgRunSink } from './pg-run-sink.ts';
 import { insertRows, type Queryable, type Value } from './pg-rows.ts';
 
@@ -331,12 +332,6 @@ class PgWriter extends PgFleetReader implements StoreWriter {
   }
 }
 
-/** The default wait for another writer's lock, as SQLite's busy timeout (KPTRSCOPE_BUSY_TIMEOUT_MS). */
-function busyTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
-  const v = env.KPTRSCOPE_BUSY_TIMEOUT_MS;
-  return v !== undefined && /^\d{1,9}$/.test(v) ? Number(v) : 15000;
-}
-
 export class PgStore extends PgFleetReader implements Store {
   readonly kind = 'postgresql' as const;
 
@@ -379,7 +374,7 @@ export class PgStore extends PgFleetReader implements Store {
     };
     c.on('error', onError);
     try {
-      const waited = busyTimeoutMs();
+      const waited = defaultBusyTimeoutMs();
       try {
         await c.query('BEGIN');
         await c.query(`SET LOCAL lock_timeout = ${waited}`);

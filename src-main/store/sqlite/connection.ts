@@ -12,6 +12,7 @@ import { mkdirSync, existsSync, openSync, readSync, closeSync, statSync } from '
 import { dirname, resolve } from 'node:path';
 import { migrate } from './migrations.ts';
 import { DatabaseOpenError, NewerDatabaseError } from '../types.ts';
+import { defaultBusyTimeoutMs } from '../busy-timeout.ts';
 
 export { DatabaseOpenError, NewerDatabaseError };
 export type Db = Database.Database;
@@ -66,11 +67,7 @@ export interface OpenOptions {
   busyTimeoutMs?: number;
 }
 
-/** The default wait for another writer: 15 s, or KPTRSCOPE_BUSY_TIMEOUT_MS (a non-negative integer). */
-export function defaultBusyTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
-  const v = env.KPTRSCOPE_BUSY_TIMEOUT_MS;
-  return v !== undefined && /^\d{1,9}$/.test(v) ? Number(v) : 15000;
-}
+export { defaultBusyTimeoutMs };
 
 /** True for SQLite's "another connection holds the lock" errors (SQLITE_BUSY / SQLITE_LOCKED). */
 export function isBusyError(e: unknown): boolean {
